@@ -1,0 +1,3 @@
+from lotsdb_cli.cli.app import main
+
+main()

@@ -1,0 +1,98 @@
+"""Exceptions the library raises and the exit codes they map to (SPEC §6).
+
+Every exception here carries a message fit to show a user on one line; the CLI
+turns them into `error:` lines and exit codes in one place (`cli.errors`).
+"""
+
+from __future__ import annotations
+
+import enum
+
+
+class ExitStatus(enum.IntEnum):
+    """Process exit codes, the single source of truth for SPEC §6."""
+
+    OK = 0
+    ERROR = 1
+    USAGE = 2
+    PARTIAL = 3
+    AUTH = 4
+    TEMPFAIL = 75
+    INTERRUPTED = 130
+
+
+class LotsdbError(Exception):
+    """An error meant to be displayed to the user."""
+
+    exit_status = ExitStatus.ERROR
+    hint: str | None = None
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        if hint is not None:
+            self.hint = hint
+
+    @property
+    def message(self) -> str:
+        return str(self)
+
+
+class UsageError(LotsdbError):
+    """The command line asked for something that cannot be done (bad id, bad value)."""
+
+
+class ConfigError(LotsdbError):
+    """Configuration is missing or invalid."""
+
+    exit_status = ExitStatus.AUTH
+
+
+class AuthError(ConfigError):
+    """Credentials are missing or were refused."""
+
+
+class OfflineMiss(LotsdbError):
+    """`--offline` was given and the cache has no copy of a response."""
+
+    exit_status = ExitStatus.AUTH
+
+
+class NotFound(LotsdbError):
+    """The API answered 404 for the requested resource."""
+
+
+class ApiError(LotsdbError):
+    """The API answered with an error that retrying will not fix."""
+
+    def __init__(self, message: str, *, status: int | None = None, hint: str | None = None):
+        super().__init__(message, hint=hint)
+        self.status = status
+
+
+class BadResponse(ApiError):
+    """A response was not what the contract promises (HTML, truncated or empty JSON)."""
+
+
+class TemporarilyUnavailable(LotsdbError):
+    """The API kept failing or could not be reached; a later run may work."""
+
+    exit_status = ExitStatus.TEMPFAIL
+
+
+class RateLimited(TemporarilyUnavailable):
+    """The server asked us to wait longer than `--max-wait`."""
+
+    def __init__(self, message: str, *, retry_at: float, quota: bool = False) -> None:
+        super().__init__(message)
+        self.retry_at = retry_at
+        self.quota = quota
+
+
+class InvalidInput(LotsdbError):
+    """An input file or stream cannot be used at all."""
+
+
+class PartialFailure(LotsdbError):
+    """Some items of a batch failed; the rest were written."""
+
+    exit_status = ExitStatus.PARTIAL

@@ -1,0 +1,132 @@
+"""Output formats for records: table, json, jsonl, csv (one place for all commands)."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import IO, Any
+
+from lotsdb_cli.errors import UsageError
+
+FORMATS = ("table", "json", "jsonl", "csv")
+_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def resolve_format(requested: str | None, *, allowed: Sequence[str] = FORMATS) -> str:
+    """The format to use: the one asked for, else `table` on a terminal and `json` otherwise."""
+    if requested is None:
+        requested = "table" if sys.stdout.isatty() and "table" in allowed else "json"
+    requested = requested.lower()
+    if requested not in allowed:
+        raise UsageError(f"unknown format {requested!r}; choose one of: {', '.join(allowed)}")
+    return requested
+
+
+def spreadsheet_safe(value: Any) -> str:
+    """A CSV cell that a spreadsheet will not run as a formula."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        text = str(value)
+    else:
+        text = str(value)
+    if text.startswith(_FORMULA_PREFIXES):
+        return "'" + text
+    return text
+
+
+def flatten(record: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Nested mappings become dotted keys; lists become JSON text."""
+    flat: dict[str, Any] = {}
+    for key, value in record.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            flat.update(flatten(value, prefix=f"{name}."))
+        elif isinstance(value, list):
+            flat[name] = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+        else:
+            flat[name] = value
+    return flat
+
+
+def dumps(record: Any) -> str:
+    return json.dumps(record, ensure_ascii=False, separators=(",", ":"))
+
+
+class RecordWriter:
+    """Writes records one at a time in a format, so long outputs stream."""
+
+    def __init__(self, stream: IO[str], fmt: str, columns: Sequence[str] | None = None) -> None:
+        self.stream = stream
+        self.fmt = fmt
+        self.columns = list(columns) if columns else None
+        self.count = 0
+        self._csv: Any = None
+        self._table_rows: list[dict[str, Any]] = []
+
+    def write(self, record: Mapping[str, Any]) -> None:
+        if self.fmt == "jsonl":
+            self.stream.write(dumps(record) + "\n")
+        elif self.fmt == "json":
+            self.stream.write(("[\n" if self.count == 0 else ",\n") + json.dumps(record, ensure_ascii=False))
+        elif self.fmt == "csv":
+            row = flatten(record) if self.columns is None else dict(record)
+            if self._csv is None:
+                self.columns = self.columns or list(row)
+                self._csv = csv.writer(self.stream, lineterminator="\n")
+                self._csv.writerow(self.columns)
+            self._csv.writerow([spreadsheet_safe(row.get(column)) for column in self.columns or ()])
+        else:
+            self._table_rows.append(flatten(record) if self.columns is None else dict(record))
+        self.count += 1
+
+    def close(self) -> None:
+        if self.fmt == "json":
+            self.stream.write("[]\n" if self.count == 0 else "\n]\n")
+        elif self.fmt == "table":
+            self.stream.write(render_table(self._table_rows, self.columns))
+        self.stream.flush()
+
+
+def write_records(
+    records: Iterable[Mapping[str, Any]],
+    fmt: str,
+    stream: IO[str] | None = None,
+    columns: Sequence[str] | None = None,
+) -> int:
+    writer = RecordWriter(stream or sys.stdout, fmt, columns)
+    for record in records:
+        writer.write(record)
+    writer.close()
+    return writer.count
+
+
+def _cell(value: Any, width: int = 48) -> str:
+    text = "" if value is None else str(value)
+    text = text.replace("\n", " ")
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def render_table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str] | None = None) -> str:
+    """Aligned plain-text columns; empty string for no rows."""
+    if not rows:
+        return "(none)\n"
+    names = list(columns) if columns else list(_union_keys(rows))
+    cells = [[_cell(row.get(name)) for name in names] for row in rows]
+    widths = [max(len(name), *(len(line[i]) for line in cells)) for i, name in enumerate(names)]
+    lines = ["  ".join(name.ljust(widths[i]) for i, name in enumerate(names)).rstrip()]
+    lines.append("  ".join("-" * width for width in widths))
+    lines.extend("  ".join(c.ljust(widths[i]) for i, c in enumerate(line)).rstrip() for line in cells)
+    return "\n".join(lines) + "\n"
+
+
+def _union_keys(rows: Iterable[Mapping[str, Any]]) -> Iterator[str]:
+    seen: dict[str, None] = {}
+    for row in rows:
+        for key in row:
+            seen.setdefault(key, None)
+    return iter(seen)
