@@ -19,7 +19,8 @@ def parse_duration(text: str | int | float) -> float:
     match = _DURATION.match(text)
     if not match:
         raise UsageError(
-            f"not a duration: {text!r}", hint="use seconds or a number with s, m, h, d or w: 600, 10m, 2h, 1d"
+            f"not a duration: {text!r}",
+            hint="use seconds or a number with s, m, h, d or w: 600, 10m, 2h, 1d",
         )
     return float(match.group(1)) * _UNITS[match.group(2).lower()]
 

@@ -36,6 +36,10 @@ class LotsdbError(Exception):
     def message(self) -> str:
         return str(self)
 
+    def with_hint(self, hint: str) -> LotsdbError:
+        self.hint = hint
+        return self
+
 
 class UsageError(LotsdbError):
     """The command line asked for something that cannot be done (bad id, bad value)."""
@@ -82,8 +86,8 @@ class TemporarilyUnavailable(LotsdbError):
 class RateLimited(TemporarilyUnavailable):
     """The server asked us to wait longer than `--max-wait`."""
 
-    def __init__(self, message: str, *, retry_at: float, quota: bool = False) -> None:
-        super().__init__(message)
+    def __init__(self, message: str, *, retry_at: float, quota: bool = False, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
         self.retry_at = retry_at
         self.quota = quota
 

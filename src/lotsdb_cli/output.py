@@ -30,10 +30,7 @@ def spreadsheet_safe(value: Any) -> str:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, float) and value.is_integer():
-        text = str(value)
-    else:
-        text = str(value)
+    text = str(value)
     if text.startswith(_FORMULA_PREFIXES):
         return "'" + text
     return text

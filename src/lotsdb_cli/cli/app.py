@@ -16,7 +16,7 @@ app = typer.Typer(
     help=(
         "Auction-catalog exports (ABConnect Catalog API) and a Spotify-enriched album catalog,"
         " through one persistent HTTP cache.\n\n"
-        "Try it on the built-in sandbox:  eval \"$(lotsdb sandbox env)\"; lotsdb sandbox serve &"
+        'Try it on the built-in sandbox:  eval "$(lotsdb sandbox env)"; lotsdb sandbox serve &'
     ),
     no_args_is_help=True,
     add_completion=False,
@@ -44,23 +44,23 @@ def _version(value: bool) -> None:
 def root(
     ctx: typer.Context,
     cache_location: Annotated[
-        str | None, typer.Option("--cache", help="HTTP cache: SQLite file path or redis://host:port/db.")
+        str | None,
+        typer.Option("--cache", help="HTTP cache: SQLite file path or redis://host:port/db."),
     ] = None,
-    ttl: Annotated[
-        str | None, typer.Option(help="Freshness of catalog responses: 600, 10m, 2h, 1d.")
-    ] = None,
+    ttl: Annotated[str | None, typer.Option(help="Freshness of catalog responses: 600, 10m, 2h, 1d.")] = None,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Neither read nor write the cache.")] = False,
     refresh: Annotated[
         bool, typer.Option("--refresh", help="Ignore cached entries, fetch and store new ones.")
     ] = False,
-    offline: Annotated[
-        bool, typer.Option("--offline", help="Answer only from the cache; a miss exits 4.")
-    ] = False,
+    offline: Annotated[bool, typer.Option("--offline", help="Answer only from the cache; a miss exits 4.")] = False,
     timeout: Annotated[float | None, typer.Option(help="Per-request timeout in seconds.", min=0.1)] = None,
     retries: Annotated[int | None, typer.Option(help="Retries per request.", min=0)] = None,
     max_wait: Annotated[
         float | None,
-        typer.Option(help="Longest back-off to sleep (seconds); longer waits stop the run with exit 75.", min=0),
+        typer.Option(
+            help="Longest back-off to sleep (seconds); longer waits stop the run with exit 75.",
+            min=0,
+        ),
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars or summaries.")] = False,
     verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, help="More detail on stderr.")] = 0,
@@ -110,7 +110,7 @@ def run(argv: list[str] | None = None) -> int:
         return int(exc.exit_code)
     except typer.Abort:
         return exit_status_for(KeyboardInterrupt())
-    except BaseException as exc:  # noqa: BLE001 - the one place that reports failures
+    except BaseException as exc:
         if hasattr(exc, "show") and hasattr(exc, "exit_code"):  # Click's usage errors
             exc.show()
             return int(exc.exit_code)

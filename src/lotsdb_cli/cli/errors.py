@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import traceback
 
@@ -9,10 +10,8 @@ from lotsdb_cli.errors import ExitStatus, LotsdbError
 
 
 def _print(line: str) -> None:
-    try:
+    with contextlib.suppress(OSError, ValueError):  # stderr closed
         print(line, file=sys.stderr, flush=True)
-    except (OSError, ValueError):  # stderr closed
-        pass
 
 
 def exit_status_for(exc: BaseException, *, verbosity: int = 0) -> int:

@@ -27,28 +27,28 @@ class AppState:
             from lotsdb_cli.http.client import HttpClient
 
             self._objects["http"] = HttpClient(self.settings, warn=warn)
-        return self._objects["http"]  # type: ignore[no-any-return]
+        return self._objects["http"]
 
     def catalog(self) -> CatalogClient:
         if "catalog" not in self._objects:
             from lotsdb_cli.catalog import CatalogClient
 
             self._objects["catalog"] = CatalogClient(self.http(), self.settings)
-        return self._objects["catalog"]  # type: ignore[no-any-return]
+        return self._objects["catalog"]
 
     def spotify(self) -> SpotifyClient:
         if "spotify" not in self._objects:
             from lotsdb_cli.spotify import SpotifyClient
 
             self._objects["spotify"] = SpotifyClient(self.http(), self.settings)
-        return self._objects["spotify"]  # type: ignore[no-any-return]
+        return self._objects["spotify"]
 
     def albums(self) -> AlbumStore:
         if "albums" not in self._objects:
             from lotsdb_cli.albums.store import AlbumStore
 
             self._objects["albums"] = AlbumStore(self.settings.db_path)
-        return self._objects["albums"]  # type: ignore[no-any-return]
+        return self._objects["albums"]
 
     def close(self) -> None:
         for obj in reversed(list(self._objects.values())):

@@ -1,0 +1,1 @@
+"""The one HTTP layer: cache, retries, rate limits, auth and clean failures."""

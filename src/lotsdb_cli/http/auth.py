@@ -1,0 +1,300 @@
+"""Bearer tokens for the Catalog API (password/refresh grants) and Spotify (client credentials).
+
+Tokens live in `$LOTSDB_HOME/tokens.json` (mode 0600), keyed by the token endpoint and the
+client, so a sandbox token is never sent to production. They are renewed shortly before they
+expire and once when the API answers 401.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import json
+import os
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Protocol
+
+from lotsdb_cli import secrets
+from lotsdb_cli.config import Settings
+from lotsdb_cli.errors import ApiError, AuthError
+
+RENEW_BEFORE = 120.0  # seconds before expiry at which a token is renewed
+
+CATALOG_HINT = (
+    "set LOTSDB_USERNAME, LOTSDB_PASSWORD, LOTSDB_CLIENT_ID and LOTSDB_CLIENT_SECRET "
+    '(or LOTSDB_TOKEN); for the sandbox: eval "$(lotsdb sandbox env)"'
+)
+SPOTIFY_HINT = "set SPOTIFY_CLIENT_ID and SPOTIFY_CLIENT_SECRET (SPOTIPY_* names work too)"
+
+
+class PostForm(Protocol):
+    def __call__(self, url: str, form: dict[str, str], headers: dict[str, str] | None = None) -> Any: ...
+
+
+class TokenFile:
+    """`tokens.json`: read and written whole, atomically, with mode 0600."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._lock = threading.Lock()
+
+    def read(self) -> dict[str, Any]:
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        return data if isinstance(data, dict) else {}
+
+    def get(self, key: str) -> dict[str, Any] | None:
+        entry = self.read().get(key)
+        return entry if isinstance(entry, dict) else None
+
+    def put(self, key: str, entry: dict[str, Any] | None) -> None:
+        with self._lock:
+            data = self.read()
+            if entry is None:
+                data.pop(key, None)
+            else:
+                data[key] = entry
+            self._write(data)
+
+    def _write(self, data: dict[str, Any]) -> None:
+        with contextlib.suppress(OSError):  # an unwritable home only costs a login next run
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            handle, temp_name = tempfile.mkstemp(prefix=".tokens-", dir=self.path.parent)
+            try:
+                os.fchmod(handle, 0o600)
+                with os.fdopen(handle, "w", encoding="utf-8") as stream:
+                    json.dump(data, stream)
+                os.replace(temp_name, self.path)
+            except BaseException:
+                Path(temp_name).unlink(missing_ok=True)
+                raise
+
+
+class BearerAuth:
+    """A cached bearer token with renewal; subclasses say how to get one."""
+
+    hint = ""
+
+    def __init__(self, store: TokenFile, post_form: PostForm, clock: Callable[[], float] = time.time):
+        self._store = store
+        self._post_form = post_form
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._entry: dict[str, Any] | None = None
+
+    # Subclasses ------------------------------------------------------------------------
+    @property
+    def store_key(self) -> str:
+        raise NotImplementedError
+
+    def _obtain(self, previous: dict[str, Any] | None) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def check_configured(self) -> None:
+        raise NotImplementedError
+
+    # Shared ----------------------------------------------------------------------------
+    def header(self) -> str:
+        """`Bearer <token>`, logging in or renewing first when needed."""
+        with self._lock:
+            entry = self._entry or self._store.get(self.store_key)
+            if not entry or not self._usable(entry):
+                entry = self._renew(entry)
+            self._entry = entry
+            token = str(entry["access_token"])
+        secrets.register(token)
+        return f"Bearer {token}"
+
+    def renew(self, rejected_header: str) -> str:
+        """The API refused `rejected_header` (401): get a new token unless another thread did."""
+        with self._lock:
+            if self._entry and f"Bearer {self._entry['access_token']}" == rejected_header:
+                self._entry = self._renew(self._entry, rejected=True)
+        return self.header()
+
+    def _usable(self, entry: dict[str, Any]) -> bool:
+        return bool(entry.get("access_token")) and float(entry.get("expires_at", 0)) > self._clock() + RENEW_BEFORE
+
+    def _renew(self, previous: dict[str, Any] | None, rejected: bool = False) -> dict[str, Any]:
+        self.check_configured()
+        entry = self._obtain(previous)
+        self._store.put(self.store_key, entry)
+        return entry
+
+    def _entry_from(self, answer: Any, previous: dict[str, Any] | None) -> dict[str, Any]:
+        if not isinstance(answer, dict) or not answer.get("access_token"):
+            raise AuthError("the token endpoint answered without an access_token", hint=self.hint)
+        expires_in = float(answer.get("expires_in") or 3600)
+        entry = {
+            "access_token": answer["access_token"],
+            "expires_at": self._clock() + expires_in,
+        }
+        refresh_token = answer.get("refresh_token") or (previous or {}).get("refresh_token")
+        if refresh_token:
+            entry["refresh_token"] = refresh_token
+            secrets.register(str(refresh_token))
+        return entry
+
+    def status(self) -> dict[str, Any]:
+        """What `auth status` shows: never the token itself."""
+        entry = self._entry or self._store.get(self.store_key)
+        if not entry:
+            return {"token": "none stored"}
+        expires_at = float(entry.get("expires_at", 0))
+        return {
+            "token": "stored",
+            "expires_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(expires_at)),
+            "expires_in_seconds": int(expires_at - self._clock()),
+            "refresh_token": "stored" if entry.get("refresh_token") else "none",
+        }
+
+
+class CatalogAuth(BearerAuth):
+    """ABConnect identity server: password grant, then refresh grant; or LOTSDB_TOKEN as is."""
+
+    hint = CATALOG_HINT
+
+    def __init__(self, settings: Settings, store: TokenFile, post_form: PostForm, **kwargs: Any) -> None:
+        super().__init__(store, post_form, **kwargs)
+        self.settings = settings
+        for secret in (settings.password, settings.client_secret, settings.token):
+            secrets.register(secret)
+
+    @property
+    def store_key(self) -> str:
+        return f"catalog {self.settings.identity_url} {self.settings.client_id} {self.settings.username}"
+
+    def check_configured(self) -> None:
+        if self.settings.token:
+            return
+        missing = [
+            name
+            for name, value in (
+                ("LOTSDB_USERNAME", self.settings.username),
+                ("LOTSDB_PASSWORD", self.settings.password),
+                ("LOTSDB_CLIENT_ID", self.settings.client_id),
+                ("LOTSDB_CLIENT_SECRET", self.settings.client_secret),
+            )
+            if not value
+        ]
+        if missing:
+            raise AuthError(f"Catalog API credentials are missing: {', '.join(missing)}", hint=self.hint)
+
+    def header(self) -> str:
+        if self.settings.token:
+            return f"Bearer {self.settings.token}"
+        return super().header()
+
+    def renew(self, rejected_header: str) -> str:
+        if self.settings.token:
+            raise AuthError(
+                "the Catalog API refused LOTSDB_TOKEN (401)",
+                hint="set a valid LOTSDB_TOKEN, or unset it to log in",
+            )
+        return super().renew(rejected_header)
+
+    def _obtain(self, previous: dict[str, Any] | None) -> dict[str, Any]:
+        settings = self.settings
+        base = {
+            "client_id": settings.client_id or "",
+            "client_secret": settings.client_secret or "",
+        }
+        if previous and previous.get("refresh_token"):
+            try:
+                answer = self._post_form(
+                    settings.identity_url,
+                    {
+                        "grant_type": "refresh_token",
+                        "refresh_token": previous["refresh_token"],
+                        **base,
+                    },
+                )
+                return self._entry_from(answer, previous)
+            except (ApiError, AuthError):
+                pass  # the refresh token expired or was revoked: log in again
+        try:
+            answer = self._post_form(
+                settings.identity_url,
+                {
+                    "grant_type": "password",
+                    "username": settings.username or "",
+                    "password": settings.password or "",
+                    "scope": "offline_access",
+                    **base,
+                },
+            )
+        except ApiError as exc:
+            raise AuthError(f"the identity server refused the credentials: {exc}", hint=self.hint) from None
+        return self._entry_from(answer, None)
+
+    def status(self) -> dict[str, Any]:
+        configured = bool(self.settings.token) or all(
+            (
+                self.settings.username,
+                self.settings.password,
+                self.settings.client_id,
+                self.settings.client_secret,
+            )
+        )
+        info: dict[str, Any] = {
+            "service": "catalog",
+            "identity_url": self.settings.identity_url,
+            "credentials": "LOTSDB_TOKEN" if self.settings.token else ("configured" if configured else "missing"),
+            "username": self.settings.username,
+        }
+        if not self.settings.token:
+            info.update(super().status())
+        return info
+
+
+class SpotifyAuth(BearerAuth):
+    """Spotify client-credentials flow: no refresh token, ask again on expiry or 401."""
+
+    hint = SPOTIFY_HINT
+
+    def __init__(self, settings: Settings, store: TokenFile, post_form: PostForm, **kwargs: Any) -> None:
+        super().__init__(store, post_form, **kwargs)
+        self.settings = settings
+        secrets.register(settings.spotify_client_secret)
+
+    @property
+    def token_url(self) -> str:
+        return f"{self.settings.spotify_accounts_url}/api/token"
+
+    @property
+    def store_key(self) -> str:
+        return f"spotify {self.token_url} {self.settings.spotify_client_id}"
+
+    def check_configured(self) -> None:
+        if not (self.settings.spotify_client_id and self.settings.spotify_client_secret):
+            raise AuthError("Spotify credentials are missing", hint=self.hint)
+
+    def _obtain(self, previous: dict[str, Any] | None) -> dict[str, Any]:
+        pair = f"{self.settings.spotify_client_id}:{self.settings.spotify_client_secret}".encode()
+        basic = base64.b64encode(pair).decode()
+        secrets.register(basic)
+        try:
+            answer = self._post_form(
+                self.token_url,
+                {"grant_type": "client_credentials"},
+                {"Authorization": f"Basic {basic}"},
+            )
+        except ApiError as exc:
+            raise AuthError(f"Spotify refused the client credentials: {exc}", hint=self.hint) from None
+        return self._entry_from(answer, None)
+
+    def status(self) -> dict[str, Any]:
+        configured = bool(self.settings.spotify_client_id and self.settings.spotify_client_secret)
+        return {
+            "service": "spotify",
+            "token_url": self.token_url,
+            "credentials": "configured" if configured else "missing",
+            "client_id": self.settings.spotify_client_id,
+            **super().status(),
+        }

@@ -1,0 +1,66 @@
+"""The retry policy, in one place: what is retried, how long to wait, when to give up."""
+
+from __future__ import annotations
+
+import email.utils
+import os
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
+BACKOFF_BASE = 0.5  # seconds; the first retry waits up to this, then doubles
+BACKOFF_CAP = 30.0  # no single exponential back-off waits longer than this
+
+
+def backoff_scale() -> float:
+    """Multiplier for every back-off sleep; tests set `LOTSDB_BACKOFF_SCALE=0.01`."""
+    try:
+        return max(0.0, float(os.environ.get("LOTSDB_BACKOFF_SCALE", "1")))
+    except ValueError:
+        return 1.0
+
+
+def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
+    """Seconds to wait from a `Retry-After` header (delta-seconds or an HTTP date)."""
+    if value is None:
+        return None
+    value = value.strip()
+    if not value:
+        return None
+    if value.isdigit():
+        return float(value)
+    try:
+        seconds = float(value)
+    except ValueError:
+        pass
+    else:
+        return max(0.0, seconds)
+    try:
+        moment = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if moment is None:
+        return None
+    now = time.time() if now is None else now
+    return max(0.0, moment.timestamp() - now)
+
+
+def full_jitter(attempt: int, rng: Callable[[], float] = random.random) -> float:
+    """Exponential back-off with full jitter: uniform in [0, min(cap, base * 2**attempt)]."""
+    return rng() * min(BACKOFF_CAP, BACKOFF_BASE * (2**attempt))
+
+
+@dataclass
+class RetryableResponse(Exception):
+    """A response or failure worth another try (429, 5xx, connection error, timeout)."""
+
+    reason: str
+    status: int | None = None
+    retry_after: float | None = None
+    quota: bool = False
+    url: str = ""
+
+    def __str__(self) -> str:
+        return self.reason
