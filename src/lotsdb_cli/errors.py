@@ -83,6 +83,10 @@ class TemporarilyUnavailable(LotsdbError):
     exit_status = ExitStatus.TEMPFAIL
 
 
+class Unreachable(TemporarilyUnavailable):
+    """The server could not be reached at all (connection refused, DNS, reset)."""
+
+
 class RateLimited(TemporarilyUnavailable):
     """The server asked us to wait longer than `--max-wait`."""
 

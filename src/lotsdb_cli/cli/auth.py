@@ -1,7 +1,21 @@
-"""`lotsdb auth` commands."""
+"""`lotsdb auth`: what credentials are configured; never prints a secret."""
 
 from __future__ import annotations
 
 import typer
 
-app = typer.Typer(help="auth commands.", no_args_is_help=True)
+from lotsdb_cli.cli.common import FormatOption, emit_list
+from lotsdb_cli.cli.state import get_state
+
+app = typer.Typer(help="Credentials and tokens.", no_args_is_help=True)
+
+
+@app.command("status")
+def status(ctx: typer.Context, fmt: FormatOption = None) -> None:
+    """Whether credentials are configured and when the stored tokens expire.
+
+    Example: lotsdb auth status
+    """
+    http = get_state(ctx).http()
+    rows = [http.catalog_auth().status(), http.spotify_auth().status()]
+    emit_list(rows, fmt, ["service", "credentials", "token", "expires_at", "expires_in_seconds", "refresh_token"])

@@ -1,7 +1,57 @@
-"""`lotsdb events` commands."""
+"""`lotsdb events`: the Catalog API's catalogs, which are auction events."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Annotated, Any
+
 import typer
 
-app = typer.Typer(help="events commands.", no_args_is_help=True)
+from lotsdb_cli.cli.common import FormatOption, LimitOption, emit_list, emit_object
+from lotsdb_cli.cli.state import get_state
+
+app = typer.Typer(help="Auction events (the API's catalogs).", no_args_is_help=True)
+
+COLUMNS = ["id", "title", "startDate", "endDate", "isCompleted", "agent", "customerCatalogId", "sellers", "lots"]
+
+
+@app.command("list")
+def list_events(
+    ctx: typer.Context,
+    seller: Annotated[int | None, typer.Option(min=1, help="Only events of this seller id.")] = None,
+    upcoming: Annotated[
+        bool, typer.Option("--upcoming/--all", help="Events starting today (UTC) or later, or every event.")
+    ] = True,
+    limit: LimitOption = None,
+    fmt: FormatOption = None,
+) -> None:
+    """Events, soonest first.
+
+    Example: lotsdb events list --seller 2 --all --limit 5
+    """
+    events = get_state(ctx).catalog().events(seller_id=seller, upcoming=upcoming, limit=limit)
+    emit_list(events, fmt, COLUMNS, row=_table_row)
+
+
+@app.command("show")
+def show_event(
+    ctx: typer.Context,
+    event_id: Annotated[int, typer.Argument(min=1, help="The event's id.")],
+    fmt: FormatOption = None,
+) -> None:
+    """One event with its lot count (`lotCount`, added to the API's object).
+
+    Example: lotsdb events show 1000
+    """
+    event = get_state(ctx).catalog().event(event_id)
+    lots = event.get("lots")
+    emit_object({**event, "lotCount": len(lots) if isinstance(lots, list) else 0}, fmt)
+
+
+def _table_row(event: Mapping[str, Any]) -> dict[str, Any]:
+    sellers = event.get("sellers") if isinstance(event.get("sellers"), list) else []
+    names = ", ".join(
+        str(seller.get("name") or seller.get("id")) for seller in sellers or [] if isinstance(seller, dict)
+    )
+    lots = event.get("lots")
+    return {**event, "sellers": names, "lots": len(lots) if isinstance(lots, list) else 0}

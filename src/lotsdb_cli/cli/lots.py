@@ -1,7 +1,126 @@
-"""`lotsdb lots` commands."""
+"""`lotsdb lots`: show one lot, dump every lot of an event, append an override."""
 
 from __future__ import annotations
 
+import json
+import sys
+from typing import IO, Annotated
+
 import typer
 
-app = typer.Typer(help="lots commands.", no_args_is_help=True)
+from lotsdb_cli.cli.common import FormatOption, emit_object
+from lotsdb_cli.cli.state import AppState, get_state
+
+app = typer.Typer(help="Lots: show, dump an event, override.", no_args_is_help=True)
+
+WorkersOption = Annotated[
+    int, typer.Option("--workers", "-w", min=1, max=256, help="Most requests in flight (the tool adapts below this).")
+]
+
+
+@app.command("show")
+def show_lot(
+    ctx: typer.Context,
+    lot_id: Annotated[int, typer.Argument(min=1, help="The lot's id.")],
+    fmt: FormatOption = None,
+) -> None:
+    """One lot, as the API's LotDto.
+
+    Example: lotsdb lots show 100001 --format json
+    """
+    emit_object(get_state(ctx).catalog().lot(lot_id).data, fmt)
+
+
+@app.command("dump")
+def dump(
+    ctx: typer.Context,
+    event_id: Annotated[int, typer.Argument(min=1, help="The event's id.")],
+    workers: WorkersOption = 32,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="jsonl, json or csv.")] = "jsonl",
+    output: Annotated[
+        str | None, typer.Option("--output", "-o", help="Write to this file (atomically) instead of stdout.")
+    ] = None,
+) -> None:
+    """Every lot of an event, fetched concurrently, in the event's lot order.
+
+    Cached lots are not requested again, so a re-run after an interruption fetches only
+    what is missing. Exit 3 when some lots failed (the others are written).
+
+    Example: lotsdb lots dump 1000 --format csv -o lots.csv
+    """
+    from lotsdb_cli.output import open_output, resolve_format
+
+    chosen = resolve_format(fmt, allowed=("jsonl", "json", "csv"))
+    with open_output(output) as stream:
+        run_dump(get_state(ctx), event_id, workers=workers, fmt=chosen, stream=stream, flush=output is None)
+
+
+def run_dump(
+    state: AppState, event_id: int, *, workers: int, fmt: str | None, stream: IO[str] | None, flush: bool
+) -> None:
+    """Fetch (and, given a stream, write) every lot of an event; the summary goes to stderr.
+
+    Raises PartialFailure after writing everything else when some lots failed.
+    """
+    from lotsdb_cli.cli import console
+    from lotsdb_cli.errors import PartialFailure
+    from lotsdb_cli.lots import CSV_COLUMNS, DumpSummary, csv_row, dump_lots, event_lots
+    from lotsdb_cli.output import RecordWriter
+
+    catalog = state.catalog()
+    lots = event_lots(catalog.event(event_id))
+    summary = DumpSummary()
+    writer = RecordWriter(stream, fmt, CSV_COLUMNS if fmt == "csv" else None) if stream and fmt else None
+    bar = console.progress(total=len(lots), desc=f"event {event_id}", unit="lot")
+    try:
+        for result in dump_lots(catalog, lots, workers=workers, summary=summary):
+            bar.update(1)
+            bar.set_postfix_str(f"cached={summary.from_cache} failed={len(summary.failed)}", refresh=False)
+            if writer is None or result.lot is None:
+                continue
+            writer.write(csv_row(result.lot, result.lot_number) if fmt == "csv" else result.lot)
+            if flush:
+                writer.stream.flush()
+        if writer is not None:
+            writer.close()
+    finally:
+        bar.close()
+        console.note(f"event {event_id}: {summary.line()}")
+    if summary.failed:
+        for lot_id, reason in summary.failed.items():
+            console.note(f"  failed lot {lot_id}: {reason}")
+        raise PartialFailure(
+            f"{len(summary.failed)} of {summary.total} lots failed: {', '.join(map(str, summary.failed))}",
+            hint="the other lots were written; re-run to retry the failed ones",
+        )
+
+
+@app.command("override")
+def override(
+    ctx: typer.Context,
+    lot_id: Annotated[int, typer.Argument(min=1, help="The lot's id.")],
+    assignments: Annotated[
+        list[str], typer.Option("--set", "-s", help="FIELD=VALUE of LotDataDto; repeat for several; null clears.")
+    ],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the request body; send nothing.")] = False,
+    fmt: FormatOption = None,
+) -> None:
+    """Append an override entry (the effective data with your changes) to a lot.
+
+    Example: lotsdb lots override 100001 --set Qty=2 --set Notes="fragile, crate it"
+    """
+    from lotsdb_cli.cli import console
+    from lotsdb_cli.lots import override_body, parse_assignments
+
+    changes = parse_assignments(assignments)
+    state = get_state(ctx)
+    catalog = state.catalog()
+    state.http().invalidate(catalog.lot_url(lot_id))  # build the override on the current lot
+    body = override_body(catalog.lot(lot_id).data, changes)
+    if dry_run:
+        sys.stdout.write(json.dumps(body, ensure_ascii=False, indent=2) + "\n")
+        console.note(f"dry run: PUT /api/Lot/{lot_id} not sent")
+        return
+    updated = catalog.update_lot(lot_id, body)
+    console.note(f"lot {lot_id}: override {len(body['overridenData'])} stored; cached copy invalidated")
+    emit_object(updated, fmt)

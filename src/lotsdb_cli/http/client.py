@@ -36,6 +36,7 @@ from lotsdb_cli.errors import (
     OfflineMiss,
     RateLimited,
     TemporarilyUnavailable,
+    Unreachable,
 )
 from lotsdb_cli.http.cache import GuardedCache, OpenedCache, describe, expiry_rules, open_cache
 from lotsdb_cli.http.gate import GateClosed, HostGate
@@ -188,6 +189,14 @@ class HttpClient:
             if gate is None:
                 gate = self._gates[host] = HostGate(self.max_in_flight)
             return gate
+
+    def set_max_in_flight(self, workers: int) -> None:
+        """At most `workers` requests in flight per host (gates adapt below that)."""
+        with self._lock:
+            self.max_in_flight = max(1, workers)
+            for gate in self._gates.values():
+                gate.max_limit = self.max_in_flight
+                gate.limit = min(gate.limit, float(self.max_in_flight))
 
     def close_gates(self) -> None:
         """Stop admitting requests (a run is stopping); waiting workers get `GateClosed`."""
@@ -361,6 +370,11 @@ class HttpClient:
         tries = self.settings.retries + 1
         if exc.status == 200:
             return BadResponse(f"GET {_short_url(url)}: {exc.reason} (after {tries} tries)", status=200)
+        if exc.unreachable:
+            return Unreachable(
+                f"{urlsplit(url).netloc}: {exc.reason} (after {tries} tries)",
+                hint="check the URL settings and that the service is up; a re-run continues where this one stopped",
+            )
         return TemporarilyUnavailable(
             f"{_short_url(url)}: {exc.reason} (after {tries} tries)",
             hint="the service may be down or overloaded; try again later",
@@ -403,7 +417,9 @@ class HttpClient:
                 f"no answer within {self.settings.timeout:g}s (timeout)", url=request.url or ""
             ) from None
         except requests.ConnectionError as exc:
-            raise RetryableResponse(f"cannot connect ({_connection_reason(exc)})", url=request.url or "") from None
+            raise RetryableResponse(
+                f"cannot connect ({_connection_reason(exc)})", url=request.url or "", unreachable=True
+            ) from None
         except requests.RequestException as exc:
             raise RetryableResponse(f"request failed ({type(exc).__name__})", url=request.url or "") from None
         status = response.status_code

@@ -61,6 +61,7 @@ class RetryableResponse(Exception):
     retry_after: float | None = None
     quota: bool = False
     url: str = ""
+    unreachable: bool = False
 
     def __str__(self) -> str:
         return self.reason

@@ -1,0 +1,196 @@
+"""Lots: the concurrent dump of an event, CSV flattening, and override entries."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from lotsdb_cli.catalog import CatalogClient
+from lotsdb_cli.errors import AuthError, ConfigError, LotsdbError, OfflineMiss, TemporarilyUnavailable, UsageError
+from lotsdb_cli.fetcher import ordered_map
+from lotsdb_cli.http.client import Fetched
+
+# LotDataDto's fields in the contract's order, with the JSON type of each (all nullable).
+LOT_DATA_FIELDS: dict[str, type] = {
+    "Qty": int,
+    "L": float,
+    "W": float,
+    "H": float,
+    "Wgt": float,
+    "value": float,
+    "Cpack": str,
+    "description": str,
+    "forceCrate": bool,
+    "ItemID": str,
+    "Notes": str,
+    "notedConditions": str,
+    "doNotTip": bool,
+    "commodityId": str,
+}
+CSV_COLUMNS = ["id", "lotNumber", "customerItemId", *LOT_DATA_FIELDS, "imageLinks"]
+
+
+def effective_data(lot: dict[str, Any]) -> dict[str, Any]:
+    """The last entry of `overridenData` if there is one, else `initialData` (both may be null)."""
+    overrides = lot.get("overridenData") or []
+    for entry in reversed(overrides):
+        if isinstance(entry, dict):
+            return entry
+    initial = lot.get("initialData")
+    return initial if isinstance(initial, dict) else {}
+
+
+def csv_row(lot: dict[str, Any], lot_number: str | None) -> dict[str, Any]:
+    """One CSV row: id, lotNumber, customerItemId, the effective LotDataDto fields, imageLinks."""
+    data = effective_data(lot)
+    links = [link.get("link") for link in lot.get("imageLinks") or [] if isinstance(link, dict)]
+    row: dict[str, Any] = {"id": lot.get("id"), "lotNumber": lot_number, "customerItemId": lot.get("customerItemId")}
+    row.update({name: data.get(name) for name in LOT_DATA_FIELDS})
+    row["imageLinks"] = " ".join(str(link) for link in links if link)
+    return row
+
+
+@dataclass
+class DumpSummary:
+    total: int = 0
+    fetched: int = 0
+    from_cache: int = 0
+    stale: int = 0
+    failed: dict[int, str] = field(default_factory=dict)  # lot id -> reason
+
+    @property
+    def done(self) -> int:
+        return self.fetched + self.from_cache + len(self.failed)
+
+    def line(self) -> str:
+        return (
+            f"lots: {self.total} total, {self.fetched} fetched, {self.from_cache} from cache, "
+            f"{self.stale} served stale, {len(self.failed)} failed"
+        )
+
+
+@dataclass
+class LotResult:
+    lot_id: int
+    lot_number: str | None
+    lot: dict[str, Any] | None
+    error: str | None = None
+
+
+def is_fatal(error: LotsdbError) -> bool:
+    """Errors that stop a dump (the rest are one failed lot each)."""
+    if isinstance(error, TemporarilyUnavailable):
+        # Rate limits past --max-wait and an unreachable host stop the run; a lot that keeps
+        # answering 5xx is one failed lot.
+        from lotsdb_cli.errors import RateLimited, Unreachable
+
+        return isinstance(error, RateLimited | Unreachable)
+    return isinstance(error, AuthError | ConfigError | OfflineMiss)
+
+
+def event_lots(event: dict[str, Any]) -> list[tuple[int, str | None]]:
+    """(lot id, lot number) of an event, in the event's order; entries without an id are skipped."""
+    entries = []
+    for entry in event.get("lots") or []:
+        if isinstance(entry, dict) and isinstance(entry.get("id"), int):
+            lot_number = entry.get("lotNumber")
+            entries.append((entry["id"], lot_number if isinstance(lot_number, str) else None))
+    return entries
+
+
+def dump_lots(
+    catalog: CatalogClient,
+    lots: list[tuple[int, str | None]],
+    *,
+    workers: int,
+    summary: DumpSummary,
+    on_result: Callable[[LotResult], None] = lambda result: None,
+) -> Iterator[LotResult]:
+    """Every lot, in order, fetched concurrently; cached lots are read without a request."""
+    summary.total = len(lots)
+    catalog.http.set_max_in_flight(workers)
+
+    def fetch(entry: tuple[int, str | None]) -> Fetched:
+        return catalog.lot(entry[0])
+
+    def probe(entry: tuple[int, str | None]) -> Fetched | None:
+        return catalog.cached_lot(entry[0])
+
+    for outcome in ordered_map(fetch, lots, workers=workers, is_fatal=is_fatal, probe=probe):
+        lot_id, lot_number = outcome.item
+        if outcome.error is not None:
+            summary.failed[lot_id] = outcome.error.message
+            result = LotResult(lot_id, lot_number, None, outcome.error.message)
+        else:
+            fetched = outcome.result
+            assert fetched is not None
+            if fetched.stale:
+                summary.stale += 1
+            elif fetched.from_cache:
+                summary.from_cache += 1
+            else:
+                summary.fetched += 1
+            result = LotResult(lot_id, lot_number, fetched.data)
+        on_result(result)
+        yield result
+
+
+def parse_assignments(assignments: list[str]) -> dict[str, Any]:
+    """`FIELD=VALUE` pairs, checked against LotDataDto's fields and types (`null` clears a field)."""
+    values: dict[str, Any] = {}
+    lookup = {name.lower(): name for name in LOT_DATA_FIELDS}
+    valid = ", ".join(LOT_DATA_FIELDS)
+    for assignment in assignments:
+        name, sep, text = assignment.partition("=")
+        if not sep or not name.strip():
+            raise UsageError(f"--set expects FIELD=VALUE, got {assignment!r}", hint=f"fields: {valid}")
+        field_name = lookup.get(name.strip().lower())
+        if field_name is None:
+            raise UsageError(f"unknown lot field {name.strip()!r}", hint=f"fields: {valid}")
+        values[field_name] = _convert(field_name, text)
+    return values
+
+
+def _convert(field_name: str, text: str) -> Any:
+    kind = LOT_DATA_FIELDS[field_name]
+    if text.strip().lower() == "null":
+        return None
+    try:
+        if kind is bool:
+            lowered = text.strip().lower()
+            if lowered in ("true", "yes", "1"):
+                return True
+            if lowered in ("false", "no", "0"):
+                return False
+            raise ValueError(text)
+        if kind is int:
+            return int(text.strip())
+        if kind is float:
+            number = float(text.strip())
+            if number != number or number in (float("inf"), float("-inf")):
+                raise ValueError(text)
+            return number
+    except ValueError:
+        names = {bool: "true or false", int: "an integer", float: "a number"}
+        raise UsageError(f"{field_name} must be {names[kind]} (or null), not {text!r}") from None
+    return text
+
+
+def override_body(lot: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+    """An UpdateLotRequest that appends an override built from the effective data plus `changes`."""
+    entry = {name: effective_data(lot).get(name) for name in LOT_DATA_FIELDS}
+    entry.update(changes)
+    overrides = [item for item in lot.get("overridenData") or [] if isinstance(item, dict)]
+    return {
+        "customerItemId": lot.get("customerItemId"),
+        "imageLinks": [
+            link["link"] for link in lot.get("imageLinks") or [] if isinstance(link, dict) and link.get("link")
+        ],
+        "overridenData": [*overrides, entry],
+        "catalogs": [item for item in lot.get("catalogs") or [] if isinstance(item, dict)],
+    }
+
+
+def _has_link(link: Any) -> bool:
+    return isinstance(link, dict) and bool(link.get("link"))
