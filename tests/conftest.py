@@ -1,0 +1,112 @@
+"""Shared fixtures: an isolated data directory, a sandbox on a free port, and ways to run the CLI."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from lotsdb_cli.sandbox import Sandbox
+
+LOTSDB_VARIABLES = [name for name in os.environ if name.startswith(("LOTSDB_", "SPOTIFY_", "SPOTIPY_"))]
+
+
+@pytest.fixture(autouse=True)
+def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test gets its own LOTSDB_HOME and no credentials from the developer's shell."""
+    for name in LOTSDB_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    home = tmp_path / "home"
+    monkeypatch.setenv("LOTSDB_HOME", str(home))
+    # Back-offs are real in the product; tests scale them down (Retry-After: 1 sleeps 10 ms).
+    monkeypatch.setenv("LOTSDB_BACKOFF_SCALE", "0.01")
+    return home
+
+
+@dataclass
+class Result:
+    code: int
+    stdout: str
+    stderr: str
+
+
+class Cli:
+    """Runs `lotsdb` in this process (fast) or as a subprocess (for signals and start-up)."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        self.env = env
+
+    def __call__(self, *args: str, stdin: str | None = None) -> Result:
+        from lotsdb_cli.cli.app import run
+
+        out, err = io.StringIO(), io.StringIO()
+        saved = {name: os.environ.get(name) for name in self.env}
+        os.environ.update(self.env)
+        old_stdin = sys.stdin
+        try:
+            if stdin is not None:
+                sys.stdin = _BytesStdin(stdin.encode())
+            with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+                code = run(list(args))
+        finally:
+            sys.stdin = old_stdin
+            for name, value in saved.items():
+                if value is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = value
+        return Result(code, out.getvalue(), err.getvalue())
+
+    def proc(self, *args: str, timeout: float = 120, **kwargs: object) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "lotsdb_cli", *args],
+            env={**os.environ, **self.env},
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            **kwargs,  # type: ignore[call-overload]
+        )
+
+    def popen(self, *args: str, **kwargs: object) -> subprocess.Popen[str]:
+        return subprocess.Popen(  # type: ignore[call-overload]
+            [sys.executable, "-m", "lotsdb_cli", *args],
+            env={**os.environ, **self.env},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            **kwargs,
+        )
+
+
+class _BytesStdin(io.TextIOWrapper):
+    def __init__(self, data: bytes) -> None:
+        super().__init__(io.BytesIO(data), encoding="utf-8")
+
+
+@pytest.fixture
+def sandbox() -> Iterator[Sandbox]:
+    with Sandbox(seed=1, sellers=4, events_per_seller=3, lots_per_event=60, albums=60) as sb:
+        yield sb
+
+
+@pytest.fixture
+def cli(sandbox: Sandbox, isolated_home: Path) -> Cli:
+    return Cli({**sandbox.env(), "LOTSDB_HOME": str(isolated_home)})
+
+
+def lot_requests(sandbox: Sandbox) -> int:
+    """How many GET /api/Lot/{id} the sandbox has answered (any status)."""
+    routes = sandbox.stats().get("routes", {})
+    return sum(routes.get("GET /api/Lot/{id}", {}).values())
+
+
+def route_count(sandbox: Sandbox, route: str, status: str | None = None) -> int:
+    counts = sandbox.stats().get("routes", {}).get(route, {})
+    return counts.get(status, 0) if status else sum(counts.values())
