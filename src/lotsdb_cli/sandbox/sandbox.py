@@ -17,7 +17,7 @@ from lotsdb_cli.sandbox.service import SandboxService
 from lotsdb_cli.sandbox.state import Knobs, SandboxState
 from lotsdb_cli.sandbox.tokens import TokenRegistry
 
-POLL_INTERVAL = 0.05  # how soon serve_forever notices stop()
+POLL_INTERVAL = 0.02  # how soon serve_forever notices stop()
 
 
 class Sandbox:
