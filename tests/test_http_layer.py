@@ -10,8 +10,8 @@ import time
 from pathlib import Path
 
 import pytest
-
 from conftest import Cli, lot_requests, route_count
+
 from lotsdb_cli.config import load_settings
 from lotsdb_cli.http.client import HttpClient
 from lotsdb_cli.sandbox import Sandbox
@@ -243,7 +243,7 @@ def test_two_processes_share_one_cache_file(cli: Cli, sandbox: Sandbox, tmp_path
     cache = str(tmp_path / "shared.sqlite")
     procs = [cli.popen("--cache", cache, "lots", "dump", "1000", "--workers", "16") for _ in range(2)]
     outputs = [proc.communicate(timeout=120) for proc in procs]
-    for proc, (stdout, stderr) in zip(procs, outputs, strict=True):
+    for proc, (_stdout, stderr) in zip(procs, outputs, strict=True):
         assert proc.returncode == 0, stderr
         assert "locked" not in stderr
     assert outputs[0][0] == outputs[1][0] and len(outputs[0][0].splitlines()) == 60

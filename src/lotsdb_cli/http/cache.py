@@ -25,6 +25,7 @@ NAMESPACE = "lotsdb"
 SPOTIFY_ALBUM_TTL = 30 * 86400.0
 REDIS_STALE_KEEP = 30 * 86400  # Redis keeps expired entries this long, for stale-if-error
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+BUSY_RETRY_SECONDS = 30.0
 
 Warn = Callable[..., None]
 
@@ -110,12 +111,20 @@ def _open_sqlite(path: Path, warn: Warn) -> BaseCache:
 def _sqlite_backend(path: Path) -> BaseCache:
     from requests_cache import SQLiteCache
 
-    backend = SQLiteCache(path, wal=True, busy_timeout=SQLITE_BUSY_TIMEOUT_MS)
-    # Opening is lazy: touch the file now so corruption and permissions show up here.
-    with backend.responses.connection() as connection:
-        connection.execute("SELECT count(*) FROM responses").fetchone()
-        connection.execute("PRAGMA quick_check(1)").fetchone()
-    return backend
+    def probe() -> BaseCache:
+        backend = SQLiteCache(path, wal=True, busy_timeout=SQLITE_BUSY_TIMEOUT_MS)
+        # Opening is lazy: touch the file now so corruption and permissions show up here.
+        with backend.responses.connection() as connection:
+            connection.execute("SELECT count(*) FROM responses").fetchone()
+            connection.execute("PRAGMA quick_check(1)").fetchone()
+        return backend
+
+    return GuardedCache._patiently(probe)
+
+
+def _is_busy(exc: sqlite3.OperationalError) -> bool:
+    text = str(exc).lower()
+    return "locked" in text or "busy" in text
 
 
 def _is_corruption(exc: sqlite3.DatabaseError) -> bool:
@@ -181,7 +190,7 @@ class GuardedCache:
         if self.broken:
             return default
         try:
-            return self._get(key, default)
+            return self._patiently(self._get, key, default)
         except self._failures as exc:
             self.fail(exc)
             return default
@@ -190,9 +199,27 @@ class GuardedCache:
         if self.broken:
             return
         try:
-            self._save(*args, **kwargs)
+            self._patiently(self._save, *args, **kwargs)
         except self._failures as exc:
             self.fail(exc)
+
+    @staticmethod
+    def _patiently(operation: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """Run `operation`, retrying while another process holds a lock SQLite did not wait for.
+
+        The busy timeout covers most contention, but a few moments (two processes switching a
+        new file to WAL mode, WAL recovery) answer SQLITE_BUSY at once.
+        """
+        deadline = time.monotonic() + BUSY_RETRY_SECONDS
+        delay = 0.005
+        while True:
+            try:
+                return operation(*args, **kwargs)
+            except sqlite3.OperationalError as exc:
+                if not _is_busy(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(delay)
+                delay = min(0.2, delay * 2)
 
     def fail(self, exc: BaseException) -> None:
         self.broken = True
