@@ -1,0 +1,374 @@
+"""The local album library: one SQLite file, safe for several threads and processes at once.
+
+Writes run in `BEGIN IMMEDIATE` transactions (so a read-modify-write never meets another
+writer halfway) and wait up to `busy_timeout` seconds for a lock instead of failing with
+"database is locked". The journal is WAL, so readers never block the writer.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from lotsdb_cli.albums.ids import ALBUM_ID_LENGTH, extract_album_id
+from lotsdb_cli.albums.migrations import applied_migrations, migrate
+from lotsdb_cli.albums.models import (
+    SPREADSHEET_COLUMNS,
+    Album,
+    ImportRow,
+    ImportSummary,
+    RefreshSelection,
+)
+from lotsdb_cli.albums.normalize import norm_key
+from lotsdb_cli.errors import LotsdbError
+
+DEFAULT_BUSY_TIMEOUT = 10.0
+DEFAULT_STALE_AFTER = 30 * 86400.0
+_IMPORT_TARGET_COLUMNS = ", ".join(("id", "spotify_id", "norm_key", *SPREADSHEET_COLUMNS))
+
+
+class AlbumStoreError(LotsdbError):
+    """The album database cannot be opened or used."""
+
+
+def text_contains(haystack: str | None, needle: str) -> bool:
+    """Case-insensitive, literal substring test used by every album filter."""
+    return haystack is not None and needle.casefold() in haystack.casefold()
+
+
+class AlbumStore:
+    """Albums imported from spreadsheets and enriched from Spotify, in one SQLite file."""
+
+    def __init__(self, path: Path | str, *, busy_timeout: float = DEFAULT_BUSY_TIMEOUT) -> None:
+        self.path = Path(path)
+        self._lock = threading.RLock()
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._conn = sqlite3.connect(self.path, timeout=busy_timeout, isolation_level=None, check_same_thread=False)
+        except (OSError, sqlite3.Error) as exc:
+            raise AlbumStoreError(f"cannot open album database {self.path}: {exc}") from None
+        try:
+            self._conn.row_factory = sqlite3.Row
+            self._conn.create_function("text_contains", 2, text_contains, deterministic=True)
+            _enable_wal(self._conn, busy_timeout)
+            with self._write() as conn:
+                migrate(conn)
+        except sqlite3.Error as exc:
+            self._conn.close()
+            raise AlbumStoreError(f"cannot use album database {self.path}: {exc}") from None
+
+    # -- connection handling -------------------------------------------------------------
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    def __enter__(self) -> AlbumStore:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    @contextmanager
+    def _write(self, *, commit: bool = True) -> Iterator[sqlite3.Connection]:
+        """A write transaction holding the database's write lock; rolled back on error."""
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._conn
+            except BaseException:
+                if self._conn.in_transaction:
+                    self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT" if commit else "ROLLBACK")
+
+    def _query(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        with self._lock:
+            return self._conn.execute(sql, params).fetchall()
+
+    def applied_migrations(self) -> list[str]:
+        with self._lock:
+            return applied_migrations(self._conn)
+
+    # -- import --------------------------------------------------------------------------
+
+    def upsert_imported(self, rows: Iterable[ImportRow], *, dry_run: bool = False) -> ImportSummary:
+        """Insert or update spreadsheet rows in one transaction; enrichment is never touched.
+
+        A row matches an album by Spotify id, else by normalized artist+title. With `dry_run`
+        the counts are computed the same way and the transaction is rolled back.
+        """
+        summary = ImportSummary()
+        now = time.time()
+        with self._write(commit=not dry_run) as conn:
+            for row in rows:
+                target = _import_target(conn, row)
+                if target is None:
+                    _insert_imported(conn, row, now)
+                    summary.inserted += 1
+                elif _differs(target, row):
+                    _update_imported(conn, target["id"], row, now)
+                    summary.updated += 1
+                else:
+                    summary.unchanged += 1
+        return summary
+
+    # -- reading -------------------------------------------------------------------------
+
+    def get(self, ref: str | int) -> Album | None:
+        """The album with local id, Spotify id or Spotify URL `ref`, or None.
+
+        Raises `SpotifyIdError` when `ref` is neither a local id nor a Spotify album reference.
+        """
+        local_id = _local_id(ref)
+        if local_id is not None:
+            rows = self._query("SELECT * FROM albums WHERE id = ?", (local_id,))
+        else:
+            rows = self._query("SELECT * FROM albums WHERE spotify_id = ?", (extract_album_id(str(ref)),))
+        return Album.from_row(rows[0]) if rows else None
+
+    def count(self) -> int:
+        return int(self._query("SELECT count(*) FROM albums")[0][0])
+
+    def list(
+        self,
+        *,
+        artist: str | None = None,
+        genre: str | None = None,
+        missing_cover: bool = False,
+        limit: int | None = None,
+    ) -> list[Album]:
+        """Albums by artist, year and title; artist/genre match case-insensitive substrings."""
+        clauses, params = _text_filters(artist=artist, genre=genre)
+        if missing_cover:
+            clauses.append("cover_url IS NULL")
+        sql = "SELECT * FROM albums" + _where(clauses)
+        sql += " ORDER BY artist COLLATE NOCASE, year, title COLLATE NOCASE, id"
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(limit)
+        return [Album.from_row(row) for row in self._query(sql, params)]
+
+    def select_for_refresh(
+        self,
+        album_ids: Iterable[str | int] = (),
+        *,
+        artist: str | None = None,
+        genre: str | None = None,
+        stale_after: float = DEFAULT_STALE_AFTER,
+        force: bool = False,
+        now: float | None = None,
+    ) -> RefreshSelection:
+        """Sort the selected albums into those to fetch and those left alone (and why).
+
+        Selected: the albums named in `album_ids` (local ids, Spotify ids or URLs; every album
+        if empty) that match `artist` and `genre`. Fetched: those with no metadata or metadata
+        older than `stale_after` seconds, except ones Spotify answered 404/400 for; with
+        `force`, every selected album that has a Spotify id.
+        """
+        now = time.time() if now is None else now
+        selection = RefreshSelection()
+        clauses, params = _text_filters(artist=artist, genre=genre)
+        refs = list(album_ids)
+        if refs:
+            local_ids = _resolve_refs(self, refs, selection.unknown_refs)
+            clauses.append("id IN (SELECT value FROM json_each(?))")
+            params.append(json.dumps(local_ids))
+        rows = self._query("SELECT * FROM albums" + _where(clauses) + " ORDER BY id", params)
+        for album in map(Album.from_row, rows):
+            if album.spotify_id is None:
+                selection.no_spotify_id.append(album)
+            elif force:
+                selection.to_fetch.append(album)
+            elif album.not_found:
+                selection.not_found.append(album)
+            elif album.needs_fetch(stale_after, now=now):
+                selection.to_fetch.append(album)
+            else:
+                selection.fresh.append(album)
+        return selection
+
+    @staticmethod
+    def needs_fetch(album: Album, max_age: float, *, now: float | None = None) -> bool:
+        """True if the album's metadata or cover URL is missing or older than `max_age` seconds."""
+        return album.needs_fetch(max_age, now=now)
+
+    # -- enrichment ----------------------------------------------------------------------
+
+    def store_metadata(
+        self,
+        spotify_id: str,
+        metadata: dict[str, Any],
+        cover_url: str | None,
+        *,
+        fetched_at: float | None = None,
+    ) -> Album:
+        """Store a fetched Spotify album object and clear any recorded error.
+
+        An album not in the library yet (e.g. `albums show URL`) is added. Artist, title and
+        year the spreadsheet left empty are filled in from the metadata; others are kept.
+        """
+        fetched_at = time.time() if fetched_at is None else fetched_at
+        metadata_json = json.dumps(metadata, ensure_ascii=False, separators=(",", ":"))
+        artist, title, year = _names_from_metadata(metadata)
+        with self._write() as conn:
+            conn.execute(
+                "INSERT INTO albums (spotify_id, imported_at) VALUES (?, ?) ON CONFLICT (spotify_id) DO NOTHING",
+                (spotify_id, fetched_at),
+            )
+            conn.execute(
+                """
+                UPDATE albums SET
+                    artist = coalesce(artist, :artist), title = coalesce(title, :title),
+                    year = coalesce(year, :year), metadata_json = :metadata_json,
+                    metadata_fetched_at = :fetched_at, cover_url = :cover_url,
+                    cover_fetched_at = :fetched_at, fetch_error = NULL, fetch_error_at = NULL,
+                    not_found = 0, updated_at = :fetched_at
+                WHERE spotify_id = :spotify_id
+                """,
+                {
+                    "artist": artist,
+                    "title": title,
+                    "year": year,
+                    "metadata_json": metadata_json,
+                    "fetched_at": fetched_at,
+                    "cover_url": cover_url,
+                    "spotify_id": spotify_id,
+                },
+            )
+            row = conn.execute("SELECT * FROM albums WHERE spotify_id = ?", (spotify_id,)).fetchone()
+            if row["title"] is not None and row["norm_key"] is None:
+                conn.execute(
+                    "UPDATE albums SET norm_key = ? WHERE id = ?",
+                    (norm_key(row["artist"], row["title"]), row["id"]),
+                )
+                row = conn.execute("SELECT * FROM albums WHERE id = ?", (row["id"],)).fetchone()
+        return Album.from_row(row)
+
+    def store_error(self, spotify_id: str, message: str, *, not_found: bool = False, at: float | None = None) -> bool:
+        """Record a failed fetch (metadata kept); `not_found` marks a 404/400 answer.
+
+        False if no album has that Spotify id.
+        """
+        at = time.time() if at is None else at
+        with self._write() as conn:
+            cursor = conn.execute(
+                """
+                UPDATE albums SET fetch_error = ?, fetch_error_at = ?,
+                    not_found = CASE WHEN ? THEN 1 ELSE not_found END, updated_at = ?
+                WHERE spotify_id = ?
+                """,
+                (message, at, not_found, at, spotify_id),
+            )
+            return cursor.rowcount > 0
+
+
+def _enable_wal(conn: sqlite3.Connection, busy_timeout: float) -> None:
+    """Switch to WAL, retrying: the switch fails at once, without waiting for the busy
+    timeout, while another process opens the same new database."""
+    deadline = time.monotonic() + busy_timeout
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
+
+
+def _resolve_refs(store: AlbumStore, refs: Sequence[str | int], unknown_refs: list[str]) -> list[int]:
+    """Local ids of the albums named by `refs`; refs naming no album go to `unknown_refs`."""
+    local_ids: list[int] = []
+    for ref in refs:
+        album = store.get(ref)
+        if album is None:
+            unknown_refs.append(str(ref))
+        elif album.id not in local_ids:
+            local_ids.append(album.id)
+    return local_ids
+
+
+def _local_id(ref: str | int) -> int | None:
+    if isinstance(ref, int):
+        return ref
+    text = ref.strip()
+    # A 22-digit text would be a (very unlikely) Spotify id, never a local row id.
+    if text.isdigit() and len(text) < ALBUM_ID_LENGTH:
+        return int(text)
+    return None
+
+
+def _where(clauses: Sequence[str]) -> str:
+    return " WHERE " + " AND ".join(clauses) if clauses else ""
+
+
+def _text_filters(**needles: str | None) -> tuple[list[str], list[Any]]:
+    clauses: list[str] = []
+    params: list[Any] = []
+    for column, needle in needles.items():
+        if needle:
+            clauses.append(f"text_contains({column}, ?)")
+            params.append(needle)
+    return clauses, params
+
+
+def _import_target(conn: sqlite3.Connection, row: ImportRow) -> sqlite3.Row | None:
+    """The stored album a spreadsheet row updates, if any."""
+    select = f"SELECT {_IMPORT_TARGET_COLUMNS} FROM albums"
+    if row.spotify_id is not None:
+        found = conn.execute(f"{select} WHERE spotify_id = ?", (row.spotify_id,)).fetchone()
+        if found is not None:
+            return found
+    # Few albums share a key; choosing among them here keeps the query on the norm_key index.
+    same_key = conn.execute(f"{select} WHERE norm_key = ? ORDER BY id", (row.norm_key,)).fetchall()
+    without_id = [album for album in same_key if album["spotify_id"] is None]
+    if row.spotify_id is not None:
+        # The same album imported earlier without a link: this row gives it its Spotify id.
+        return without_id[0] if without_id else None
+    return (without_id or same_key or [None])[0]
+
+
+def _differs(stored: sqlite3.Row, row: ImportRow) -> bool:
+    stored_values = tuple(stored[column] for column in SPREADSHEET_COLUMNS)
+    gains_spotify_id = row.spotify_id is not None and stored["spotify_id"] is None
+    return stored_values != row.spreadsheet_values() or stored["norm_key"] != row.norm_key or gains_spotify_id
+
+
+def _insert_imported(conn: sqlite3.Connection, row: ImportRow, now: float) -> None:
+    conn.execute(
+        "INSERT INTO albums (spotify_id, artist, title, genre, year, source_url, norm_key, "
+        "imported_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (row.spotify_id, *row.spreadsheet_values(), row.norm_key, now, now),
+    )
+
+
+def _update_imported(conn: sqlite3.Connection, album_id: int, row: ImportRow, now: float) -> None:
+    # Only the spreadsheet's columns; a row without a link never removes a stored Spotify id.
+    conn.execute(
+        "UPDATE albums SET artist = ?, title = ?, genre = ?, year = ?, source_url = ?, "
+        "norm_key = ?, spotify_id = coalesce(spotify_id, ?), updated_at = ? "
+        "WHERE id = ?",
+        (*row.spreadsheet_values(), row.norm_key, row.spotify_id, now, album_id),
+    )
+
+
+def _names_from_metadata(metadata: dict[str, Any]) -> tuple[str | None, str | None, int | None]:
+    """Artist(s), title and release year of a Spotify album object, where present."""
+    title = metadata.get("name") or None
+    artist_names = [artist.get("name") for artist in metadata.get("artists") or [] if artist.get("name")]
+    release_date = str(metadata.get("release_date") or "")
+    year = int(release_date[:4]) if release_date[:4].isdigit() else None
+    return (", ".join(artist_names) or None), title, year
