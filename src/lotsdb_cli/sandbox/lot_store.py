@@ -3,7 +3,6 @@ the changes made by `PUT /api/Lot/{id}` for the life of the process."""
 
 from __future__ import annotations
 
-import copy
 import itertools
 import json
 import threading
@@ -14,7 +13,7 @@ from email.utils import formatdate
 from typing import Any
 
 from lotsdb_cli.sandbox.catalog_data import FIRST_LOT_ID, CatalogRecord
-from lotsdb_cli.sandbox.lot_data import generate_lot
+from lotsdb_cli.sandbox.lot_data import LOT_DATA_FIELDS, generate_lot
 from lotsdb_cli.sandbox.messages import etag_of, to_json_bytes
 
 FIRST_NEW_IMAGE_ID = 1_000_000_000
@@ -99,7 +98,7 @@ class LotStore(Mapping[int, dict[str, Any]]):
                 return None
             dto = current.dto()
             for name, value in changes.items():
-                dto[name] = self._image_links(value) if name == "imageLinks" else copy.deepcopy(value)
+                dto[name] = self._bound(name, value)
             updated = store_lot(dto, time.time())
             self._stored[lot_id] = updated
             return updated
@@ -109,7 +108,13 @@ class LotStore(Mapping[int, dict[str, Any]]):
         assert stored is not None
         return stored
 
-    def _image_links(self, links: list[str] | None) -> list[dict[str, Any]] | None:
-        if links is None:
-            return None
-        return [{"id": next(self._new_image_ids), "link": link} for link in links]
+    def _bound(self, name: str, value: Any) -> Any:
+        """A request field as ASP.NET binds it: absent properties of a DTO become null (0 for a
+        non-nullable int), and image links get ids."""
+        if value is None or name == "customerItemId":
+            return value
+        if name == "imageLinks":
+            return [{"id": next(self._new_image_ids), "link": link} for link in value]
+        if name == "overridenData":
+            return [{field: entry.get(field) for field in LOT_DATA_FIELDS} for entry in value]
+        return [{"catalogId": entry.get("catalogId", 0), "lotNumber": entry.get("lotNumber")} for entry in value]

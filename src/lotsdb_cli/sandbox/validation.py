@@ -114,6 +114,10 @@ def parse_update_lot_request(body: bytes) -> dict[str, Any]:
             _check_update_field(name, value, errors)
     if errors:
         raise InvalidRequest(errors)
+    try:
+        json.dumps(document, ensure_ascii=False).encode()
+    except UnicodeEncodeError:  # a lone surrogate escape such as "\\ud800"
+        raise InvalidRequest({"$": ["The JSON value is not valid UTF-16 text."]}) from None
     return document
 
 
