@@ -227,9 +227,11 @@ class HttpClient:
         if cached is None or cached.is_expired:
             return None
         try:
-            return Fetched(_parse_json(cached), url, from_cache=True)
+            fetched = Fetched(_parse_json(cached), url, from_cache=True)
         except BadResponse:
             return None
+        self.stats.bump("cache_hits")
+        return fetched
 
     def _lookup(self, prepared: requests.PreparedRequest) -> Any:
         self._ensure_session()

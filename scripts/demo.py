@@ -1,0 +1,76 @@
+"""The README's first command: start a sandbox and run lotsdb's main jobs against it.
+
+    .venv/bin/python scripts/demo.py
+
+Starts the sandbox (Catalog API, identity server and Spotify on one local port, 20 ms latency),
+points lotsdb at it with a fresh data directory under demo-out/, and runs: sellers, upcoming
+events, a cold lot dump with its progress bar, the same dump warm (no request), a CSV export, the
+album spreadsheet import (with its deliberately bad rows), a refresh dry run, the refresh, one
+album, and the cache statistics. Each command is printed before it runs.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from lotsdb_cli.sandbox import Sandbox
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "demo-out"
+
+
+def main() -> int:
+    shutil.rmtree(OUT, ignore_errors=True)
+    OUT.mkdir()
+    with Sandbox(seed=1, latency_ms=20, lots_per_event=400, albums=60) as sandbox:
+        env = {**os.environ, **sandbox.env(), "LOTSDB_HOME": str(OUT / "home")}
+        print(f"# sandbox on {sandbox.url}; data directory {OUT / 'home'}\n", flush=True)
+        event = _first_upcoming_event(sandbox)
+        album = sandbox.data.album_ids[0]
+        steps = [
+            ["sellers", "list", "--format", "table"],
+            ["events", "list", "--limit", "5", "--format", "table"],
+            ["lots", "dump", event, "-o", "demo-out/lots.jsonl"],
+            ["lots", "dump", event, "-o", "demo-out/lots.jsonl"],
+            ["lots", "dump", event, "--format", "csv", "-o", "demo-out/lots.csv"],
+            ["albums", "import", "examples/albums.csv", "--reject-log", "demo-out/rejects.csv"],
+            ["albums", "refresh", "--dry-run", "--format", "table"],
+            ["albums", "refresh"],
+            ["albums", "show", f"https://open.spotify.com/album/{album}?si=demo", "--format", "table"],
+            ["albums", "list", "--limit", "5", "--format", "table"],
+            ["cache", "stats", "--format", "table"],
+        ]
+        failures = 0
+        for args in steps:
+            print(f"$ lotsdb {shlex.join(args)}", flush=True)
+            code = subprocess.call([sys.executable, "-m", "lotsdb_cli", *args], env=env, cwd=ROOT)
+            # The sample spreadsheet has invalid rows and one album Spotify does not know, on
+            # purpose: import and refresh report them and exit 3 (partial success).
+            expected = 3 if args[:2] in (["albums", "import"], ["albums", "refresh"]) and "--dry-run" not in args else 0
+            if code != expected:
+                failures += 1
+                print(f"(exit {code}, expected {expected})", flush=True)
+            print(flush=True)
+        lots = sum(1 for _ in open(OUT / "lots.jsonl", encoding="utf-8"))
+        requests = sandbox.stats()["requests"]
+        print(
+            f"# {lots} lots in demo-out/lots.jsonl, CSV in demo-out/lots.csv; the sandbox answered {requests} requests"
+        )
+    return 1 if failures else 0
+
+
+def _first_upcoming_event(sandbox: Sandbox) -> str:
+    import datetime as dt
+
+    today = dt.datetime.now(dt.UTC).date().isoformat()
+    upcoming = [c for c in sandbox.data.catalogs if str(c.dto().get("startDate"))[:10] >= today]
+    return str((upcoming or sandbox.data.catalogs)[0].id)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
