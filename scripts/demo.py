@@ -56,7 +56,7 @@ def main() -> int:
                 failures += 1
                 print(f"(exit {code}, expected {expected})", flush=True)
             print(flush=True)
-        lots = sum(1 for _ in open(OUT / "lots.jsonl", encoding="utf-8"))
+        lots = len((OUT / "lots.jsonl").read_text(encoding="utf-8").splitlines())
         requests = sandbox.stats()["requests"]
         print(
             f"# {lots} lots in demo-out/lots.jsonl, CSV in demo-out/lots.csv; the sandbox answered {requests} requests"
