@@ -3,12 +3,13 @@ from __future__ import annotations
 import codecs
 
 import pytest
-from conftest import HEADER, csv_bytes, spotify_id
 
 from lotsdb_cli.albums import parse_csv
 from lotsdb_cli.albums.headers import match_columns
 from lotsdb_cli.albums.rows import MAX_CELL_CHARACTERS, parse_year
 from lotsdb_cli.errors import InvalidInput
+
+from .helpers import HEADER, csv_bytes, spotify_id
 
 ID0, ID1, ID2 = spotify_id(0), spotify_id(1), spotify_id(2)
 
@@ -219,6 +220,15 @@ def test_unusable_input_raises_invalid_input(data: bytes, message: str) -> None:
     assert message in str(caught.value)
     assert str(caught.value).startswith("in.csv")
     assert "\n" not in str(caught.value)
+
+
+def test_a_headerless_file_is_not_read_with_its_first_row_as_header() -> None:
+    data = csv_bytes(
+        [("Saltwater Choir", "Low Tide Hymns Album", "Folk", "2009", f"https://open.spotify.com/album/{ID1}")],
+        header=("Nadia Okafor", "Copper Sun Album", "Afrobeat", "2019", f"https://open.spotify.com/album/{ID0}"),
+    )
+    with pytest.raises(InvalidInput, match="no album title column"):
+        parse_csv(data, "headerless.csv")
 
 
 def test_header_below_a_title_row_is_found() -> None:

@@ -5,12 +5,13 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from conftest import csv_bytes, spotify_id
 
 from lotsdb_cli.albums import AlbumStore, Reject, import_albums, write_reject_log
 from lotsdb_cli.albums.importer import google_sheets_csv_url
 from lotsdb_cli.errors import InvalidInput, LotsdbError
 from lotsdb_cli.sandbox.albumids import album_id
+
+from .helpers import csv_bytes, spotify_id
 
 KEY = "1AbC-dEf_GhIjKlMnOpQrStUvWxYz0123456789"
 EXPORT = f"https://docs.google.com/spreadsheets/d/{KEY}/export?format=csv"

@@ -7,10 +7,10 @@ import sys
 import time
 from pathlib import Path
 
-from conftest import REPO_ROOT, SAMPLE_CSV
-
 from lotsdb_cli.albums import AlbumStore, import_albums
 from lotsdb_cli.sandbox.albumids import album_ids
+
+from .helpers import REPO_ROOT, SAMPLE_CSV
 
 ROWS = 10_000
 

@@ -4,7 +4,6 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from conftest import spotify_id
 
 from lotsdb_cli.albums import (
     AlbumStore,
@@ -13,6 +12,8 @@ from lotsdb_cli.albums import (
     SpotifyIdError,
 )
 from lotsdb_cli.albums.migrations import MIGRATIONS
+
+from .helpers import spotify_id
 
 ID0, ID1, ID2, ID3 = (spotify_id(index) for index in range(4))
 DAY = 86400.0
@@ -250,10 +251,13 @@ def test_store_metadata_adds_an_album_not_in_the_library(store: AlbumStore) -> N
         2019,
     )
     assert stored.cover_url is None and stored.cover_fetched_at == 10.0
+    assert stored.imported_at is None
     # A spreadsheet row naming it by artist+title later finds this album.
     summary = store.upsert_imported([row(2, "Copper Sun (Remastered)", "Nadia Okafor, Guest")])
     assert summary.updated + summary.unchanged == 1
     assert store.count() == 1
+    imported = store.get(ID2)
+    assert imported is not None and imported.imported_at is not None
 
 
 def test_store_error_keeps_metadata_and_a_transient_error_keeps_not_found(store: AlbumStore) -> None:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from itertools import islice
 
 from lotsdb_cli.albums.headers import FIELD_LABELS, ColumnMap, match_columns
+from lotsdb_cli.albums.ids import is_album_id
 from lotsdb_cli.albums.models import ImportRow
 from lotsdb_cli.albums.rows import Duplicate, Reject, convert_record, raw_cells
 from lotsdb_cli.errors import InvalidInput
@@ -153,12 +154,25 @@ def _header_for(text: str, delimiter: str) -> tuple[ColumnMap, int] | None:
     try:
         records = (record for record in numbered_records(text, delimiter, "") if not _is_blank(record[1]))
         for line, cells in islice(records, HEADER_SEARCH_RECORDS):
+            if _looks_like_data(cells):
+                continue
             columns = match_columns(cells)
             if columns.has_title:
                 return columns, line
     except InvalidInput:
         return None
     return None
+
+
+def _looks_like_data(cells: list[str]) -> bool:
+    """True for a record no header would be: one holding a link, a Spotify id or a number."""
+    for cell in cells:
+        text = cell.strip()
+        if "://" in text or text.lower().startswith("spotify:") or is_album_id(text):
+            return True
+        if text.replace(".", "", 1).isdigit():
+            return True
+    return False
 
 
 def _no_header_error(text: str, source_name: str) -> InvalidInput:

@@ -56,6 +56,8 @@ FIELD_LABELS = {
     "spotify": "Spotify URL",
 }
 _NOT_ALPHANUMERIC = re.compile(r"[^0-9a-z]+")
+# Longer cells are text, not column names: keywords are not looked for in them.
+_MAX_KEYWORD_HEADER = 40
 
 
 def normalize_header(name: str) -> str:
@@ -104,6 +106,8 @@ def match_columns(header: Sequence[str]) -> ColumnMap:
 
 def _first_free(names: list[str], used: set[int], wanted: str, *, exact: bool) -> int | None:
     for index, name in enumerate(names):
-        if index not in used and (name == wanted if exact else wanted in name):
+        if index in used:
+            continue
+        if name == wanted if exact else (wanted in name and len(name) <= _MAX_KEYWORD_HEADER):
             return index
     return None

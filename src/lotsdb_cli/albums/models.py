@@ -65,7 +65,7 @@ class Album:
     fetch_error: str | None
     fetch_error_at: float | None
     not_found: bool
-    imported_at: float | None
+    imported_at: float | None  # first imported from a spreadsheet; None if only fetched
     updated_at: float | None
 
     @classmethod

@@ -225,8 +225,8 @@ class AlbumStore:
         artist, title, year = _names_from_metadata(metadata)
         with self._write() as conn:
             conn.execute(
-                "INSERT INTO albums (spotify_id, imported_at) VALUES (?, ?) ON CONFLICT (spotify_id) DO NOTHING",
-                (spotify_id, fetched_at),
+                "INSERT INTO albums (spotify_id) VALUES (?) ON CONFLICT (spotify_id) DO NOTHING",
+                (spotify_id,),
             )
             conn.execute(
                 """
@@ -359,9 +359,9 @@ def _update_imported(conn: sqlite3.Connection, album_id: int, row: ImportRow, no
     # Only the spreadsheet's columns; a row without a link never removes a stored Spotify id.
     conn.execute(
         "UPDATE albums SET artist = ?, title = ?, genre = ?, year = ?, source_url = ?, "
-        "norm_key = ?, spotify_id = coalesce(spotify_id, ?), updated_at = ? "
-        "WHERE id = ?",
-        (*row.spreadsheet_values(), row.norm_key, row.spotify_id, now, album_id),
+        "norm_key = ?, spotify_id = coalesce(spotify_id, ?), "
+        "imported_at = coalesce(imported_at, ?), updated_at = ? WHERE id = ?",
+        (*row.spreadsheet_values(), row.norm_key, row.spotify_id, now, now, album_id),
     )
 
 
