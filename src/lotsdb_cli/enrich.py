@@ -112,7 +112,7 @@ def _batch_first(
     """Use the batch endpoint while the app is allowed to; return the albums still to fetch singly."""
     remaining = list(albums)
     singles: list[Album] = []
-    while len(remaining) > 1 and spotify.batch_allowed is not False:
+    while remaining and spotify.batch_allowed is not False:
         chunk, remaining = remaining[:BATCH_SIZE], remaining[BATCH_SIZE:]
         found = spotify.albums_batch([album.spotify_id for album in chunk if album.spotify_id])
         if found is None:  # 403: this app may not batch; everything goes one per call
