@@ -1,0 +1,65 @@
+"""The Redis deployment: one HTTP cache shared by several hosts (each with its own LOTSDB_HOME)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import redis
+from conftest import Cli, lot_requests, route_count
+
+from lotsdb_cli.sandbox import Sandbox
+
+
+def host(sandbox: Sandbox, home: Path, redis_url: str) -> Cli:
+    return Cli({**sandbox.env(), "LOTSDB_HOME": str(home), "LOTSDB_CACHE": redis_url})
+
+
+def test_a_second_host_dumps_from_a_warm_redis(sandbox: Sandbox, tmp_path: Path, redis_url: str) -> None:
+    redis.Redis.from_url(redis_url).flushdb()
+    first = host(sandbox, tmp_path / "host-a", redis_url)("lots", "dump", "1000")
+    assert first.code == 0, first.stderr
+    sandbox.reset()
+    second = host(sandbox, tmp_path / "host-b", redis_url)("lots", "dump", "1000")
+    assert second.code == 0 and second.stdout == first.stdout
+    assert lot_requests(sandbox) == 0 and sandbox.stats()["requests"] == 0
+    assert not (tmp_path / "host-b" / "http_cache.sqlite").exists()
+
+
+def test_other_keys_in_the_same_redis_are_untouched(sandbox: Sandbox, tmp_path: Path, redis_url: str) -> None:
+    client = redis.Redis.from_url(redis_url)
+    client.flushdb()
+    client.set("someone-else:key", "keep me")
+    cli = host(sandbox, tmp_path / "home", redis_url)
+    assert cli("lots", "dump", "1000").code == 0
+    assert all(key.startswith(b"lotsdb:") or key == b"someone-else:key" for key in client.keys("*"))
+    assert cli("cache", "clear").code == 0
+    assert client.get("someone-else:key") == b"keep me"
+
+
+def test_stats_clear_offline_and_override_on_redis(sandbox: Sandbox, tmp_path: Path, redis_url: str) -> None:
+    redis.Redis.from_url(redis_url).flushdb()
+    cli = host(sandbox, tmp_path / "home", redis_url)
+    assert cli("lots", "dump", "1000").code == 0
+    stats = json.loads(cli("cache", "stats", "--format", "json").stdout)
+    assert stats["backend"] == "redis" and stats["entries"] == 61
+    sandbox.reset()
+    offline = cli("--offline", "lots", "show", "100001", "--format", "json")
+    assert offline.code == 0 and sandbox.stats()["requests"] == 0
+    assert cli("lots", "override", "100001", "--set", "Qty=3").code == 0
+    shown = json.loads(cli("lots", "show", "100001", "--format", "json").stdout)
+    assert shown["overridenData"][-1]["Qty"] == 3
+    assert route_count(sandbox, "GET /api/Lot/{id}", "200") >= 2  # read again after the PUT
+    removed = cli("cache", "clear", "--url-pattern", "*/api/Lot/*")
+    assert removed.code == 0 and "removed 60" in removed.stderr
+    assert cli("--refresh", "lots", "show", "100001").code == 0
+
+
+def test_redis_unreachable_falls_back_to_the_local_cache(sandbox: Sandbox, tmp_path: Path) -> None:
+    cli = host(sandbox, tmp_path / "home", "redis://127.0.0.1:1/0")
+    result = cli("lots", "dump", "1000")
+    assert result.code == 0 and len(result.stdout.splitlines()) == 60
+    assert result.stderr.count("warning:") == 1 and "local cache" in result.stderr
+    sandbox.reset()
+    assert cli("lots", "dump", "1000").code == 0
+    assert lot_requests(sandbox) == 0  # the local fallback cache kept them
