@@ -102,10 +102,11 @@ def main(argv: list[str] | None = None) -> None:
 def run(argv: list[str] | None = None) -> int:
     from lotsdb_cli.cli import console
     from lotsdb_cli.cli.errors import exit_status_for
+    from lotsdb_cli.errors import ExitStatus
 
     command = typer.main.get_command(app)
     try:
-        command.main(args=argv, prog_name="lotsdb", standalone_mode=False)
+        returned = command.main(args=argv, prog_name="lotsdb", standalone_mode=False)
     except typer.Exit as exc:
         return int(exc.exit_code)
     except typer.Abort:
@@ -119,7 +120,11 @@ def run(argv: list[str] | None = None) -> int:
         return exit_status_for(exc, verbosity=console.verbosity())
     finally:
         _flush_stdout()
-    return 0
+    # Outside standalone mode Typer returns the code of a `typer.Exit` instead of raising it,
+    # and turns Ctrl-C into `Exit(130)`; our commands themselves return None.
+    if isinstance(returned, int) and returned == ExitStatus.INTERRUPTED:
+        return exit_status_for(KeyboardInterrupt())
+    return returned if isinstance(returned, int) else 0
 
 
 def _flush_stdout() -> None:
