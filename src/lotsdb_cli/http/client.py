@@ -414,14 +414,26 @@ class HttpClient:
                 latency = time.monotonic() - started
         except GateClosed:
             raise TemporarilyUnavailable("the run is stopping; request not sent") from None
+        except requests.ConnectTimeout:
+            raise RetryableResponse(
+                f"cannot connect (no answer within {timeout[0]:g}s)", url=request.url or "", unreachable=True
+            ) from None
         except requests.Timeout:
             raise RetryableResponse(
                 f"no answer within {self.settings.timeout:g}s (timeout)", url=request.url or ""
             ) from None
         except requests.ConnectionError as exc:
-            raise RetryableResponse(
-                f"cannot connect ({_connection_reason(exc)})", url=request.url or "", unreachable=True
-            ) from None
+            # Only a connection that could not be made means the host is unreachable (which stops
+            # a run); a server that hangs up or stalls in the middle of one answer fails that request.
+            if _body_timed_out(exc):
+                raise RetryableResponse(
+                    f"no answer within {self.settings.timeout:g}s (timeout)", url=request.url or ""
+                ) from None
+            if _could_not_connect(exc):
+                raise RetryableResponse(
+                    f"cannot connect ({_connection_reason(exc)})", url=request.url or "", unreachable=True
+                ) from None
+            raise RetryableResponse(f"connection failed ({_connection_reason(exc)})", url=request.url or "") from None
         except requests.RequestException as exc:
             raise RetryableResponse(f"request failed ({type(exc).__name__})", url=request.url or "") from None
         status = response.status_code
@@ -533,6 +545,26 @@ def _connection_reason(exc: requests.ConnectionError) -> str:
         if marker in text:
             return reason
     return type(exc).__name__
+
+
+def _cause(exc: requests.ConnectionError) -> object:
+    """urllib3's exception under requests' (a `MaxRetryError` carries it as `reason`)."""
+    cause = exc.args[0] if exc.args else None
+    return getattr(cause, "reason", None) or cause
+
+
+def _could_not_connect(exc: requests.ConnectionError) -> bool:
+    """No connection was made at all: refused, unknown host, no route."""
+    from urllib3.exceptions import NewConnectionError
+
+    return isinstance(_cause(exc), NewConnectionError)
+
+
+def _body_timed_out(exc: requests.ConnectionError) -> bool:
+    """requests reports a body that stalls past the read timeout as a ConnectionError."""
+    from urllib3.exceptions import ReadTimeoutError
+
+    return isinstance(_cause(exc), ReadTimeoutError)
 
 
 def _short_url(url: str) -> str:
