@@ -347,11 +347,13 @@ class HttpClient:
             return wait * backoff_scale()
         return full_jitter(attempt) * backoff_scale()
 
-    def _rate_limited(self, exc: RetryableResponse, wait: float) -> RateLimited:
+    def _rate_limited(self, exc: RetryableResponse, wait: float, *, kept_going: int = 0) -> RateLimited:
         retry_at = time.time() + wait
         when = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(retry_at))
         host = urlsplit(exc.url).netloc
-        if exc.quota:
+        if kept_going:
+            message = f"{host} is still rate-limiting after {kept_going} tries (429 Too Many Requests)"
+        elif exc.quota:
             message = (
                 f"{host} says the app's request quota is used up (QUOTA_EXCEEDED); "
                 f"it asks to wait {format_duration(wait)}"
@@ -372,6 +374,11 @@ class HttpClient:
         tries = self.settings.retries + 1
         if exc.status == 200:
             return BadResponse(f"GET {_short_url(url)}: {exc.reason} (after {tries} tries)", status=200)
+        if exc.status == 429:
+            # Still rate-limited after every retry: the host wants fewer requests than any pacing
+            # gives it, so stop the run instead of spending each remaining item's retries on 429s.
+            self.close_gates()
+            return self._rate_limited(exc, exc.retry_after or 60.0, kept_going=tries)
         if exc.unreachable:
             return Unreachable(
                 f"{urlsplit(url).netloc}: {exc.reason} (after {tries} tries)",
