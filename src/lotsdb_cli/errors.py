@@ -77,6 +77,10 @@ class BadResponse(ApiError):
     """A response was not what the contract promises (HTML, truncated or empty JSON)."""
 
 
+class OutputError(LotsdbError):
+    """An output file cannot be written (no such directory, disk full)."""
+
+
 class TemporarilyUnavailable(LotsdbError):
     """The API kept failing or could not be reached; a later run may work."""
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import errno
+import glob
 import json
 import os
 import sys
@@ -12,7 +14,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any
 
-from lotsdb_cli.errors import UsageError
+from lotsdb_cli.errors import OutputError, UsageError
 
 FORMATS = ("table", "json", "jsonl", "csv")
 _FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -138,7 +140,8 @@ def open_output(path: str | None) -> Iterator[IO[str]]:
     """stdout, or a file written atomically: a temporary file renamed into place on success.
 
     If the block raises (an error, Ctrl-C), the temporary file is removed and nothing appears
-    under `path`; an existing file there is left as it was.
+    under `path`; an existing file there is left as it was. A process killed outright (kill -9,
+    power loss) cannot remove its temporary file: the next run for the same `path` does.
     """
     if path is None or path == "-":
         yield sys.stdout
@@ -146,19 +149,57 @@ def open_output(path: str | None) -> Iterator[IO[str]]:
     target = Path(path)
     directory = target.parent if str(target.parent) else Path(".")
     if not directory.is_dir():
-        raise UsageError(f"cannot write {path}: directory {directory} does not exist")
+        problem = "is not a directory" if directory.exists() else "does not exist"
+        raise OutputError(f"cannot write {path}: {directory} {problem}")
+    if target.is_dir():
+        raise OutputError(f"cannot write {path}: it is a directory")
+    _remove_abandoned_parts(directory, target.name)
     try:
-        handle, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=directory)
+        handle, temp_name = tempfile.mkstemp(prefix=_part_prefix(target.name), suffix=PART_SUFFIX, dir=directory)
     except OSError as exc:
-        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
+        raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
     try:
         with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
             yield stream
         os.chmod(temp_name, 0o644 & ~_umask())
         os.replace(temp_name, target)
-    except BaseException:
+    except BaseException as exc:
         Path(temp_name).unlink(missing_ok=True)
+        if isinstance(exc, OSError) and exc.errno in _WRITE_ERRNOS:
+            raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
         raise
+
+
+PART_SUFFIX = ".part"
+# Errors writing the file itself (full disk, file size limit, quota, I/O, read-only, permissions).
+_WRITE_ERRNOS = frozenset({errno.ENOSPC, errno.EFBIG, errno.EDQUOT, errno.EIO, errno.EROFS, errno.EACCES})
+
+
+def _part_prefix(name: str, pid: int | None = None) -> str:
+    """Temporary files are `.NAME.PID.RANDOM.part`: the pid tells whether their writer still runs."""
+    return f".{name}.{os.getpid() if pid is None else pid}."
+
+
+def _remove_abandoned_parts(directory: Path, name: str) -> None:
+    """Delete temporary files for `name` left by runs whose process is gone."""
+    prefix = f".{name}."
+    for part in directory.glob(f"{glob.escape(prefix)}*{PART_SUFFIX}"):
+        pid_text = part.name[len(prefix) :].split(".", 1)[0]
+        if pid_text.isdigit() and not _process_alive(int(pid_text)):
+            with contextlib.suppress(OSError):
+                part.unlink()
+
+
+def _process_alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # exists, owned by someone else
+        return True
+    return True
 
 
 def _umask() -> int:
