@@ -111,8 +111,11 @@ def _open_sqlite(path: Path, warn: Warn) -> BaseCache:
 def _sqlite_backend(path: Path) -> BaseCache:
     from requests_cache import SQLiteCache
 
+    from lotsdb_cli.http.sqlite_lock import bounded_while_opening
+
     def probe() -> BaseCache:
-        backend = SQLiteCache(path, wal=True, busy_timeout=SQLITE_BUSY_TIMEOUT_MS)
+        with bounded_while_opening():
+            backend = SQLiteCache(path, wal=True, busy_timeout=SQLITE_BUSY_TIMEOUT_MS)
         # Opening is lazy: touch the file now so corruption and permissions show up here.
         with backend.responses.connection() as connection:
             connection.execute("SELECT count(*) FROM responses").fetchone()

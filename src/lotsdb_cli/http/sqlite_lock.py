@@ -8,6 +8,7 @@ up with an error on any other failure, which `GuardedCache` turns into a warning
 from __future__ import annotations
 
 import sqlite3
+import threading
 import time
 import types
 from collections.abc import Iterator
@@ -48,3 +49,25 @@ def _bounded_write_lock(self: Any) -> Iterator[None]:
 def bound_write_lock(storage: Any) -> None:
     """Replace `storage._acquire_sqlite_lock` with the bounded version (on this instance only)."""
     storage._acquire_sqlite_lock = types.MethodType(_bounded_write_lock, storage)
+
+
+_class_patch_lock = threading.Lock()
+
+
+@contextmanager
+def bounded_while_opening() -> Iterator[None]:
+    """Bound the write lock of every `SQLiteDict` for the duration of the block.
+
+    `SQLiteCache(...)` creates its tables in its constructor, before `bound_write_lock` can
+    be applied to the instance: on a full disk its `BEGIN IMMEDIATE` fails with "disk I/O
+    error" and requests-cache would retry it forever.
+    """
+    from requests_cache.backends.sqlite import SQLiteDict
+
+    with _class_patch_lock:
+        original = SQLiteDict.__dict__["_acquire_sqlite_lock"]
+        SQLiteDict._acquire_sqlite_lock = _bounded_write_lock  # type: ignore[method-assign]
+        try:
+            yield
+        finally:
+            SQLiteDict._acquire_sqlite_lock = original  # type: ignore[method-assign]
