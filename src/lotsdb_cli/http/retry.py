@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email.utils
+import math
 import os
 import random
 import time
@@ -12,6 +13,7 @@ from dataclasses import dataclass
 RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
 BACKOFF_BASE = 0.5  # seconds; the first retry waits up to this, then doubles
 BACKOFF_CAP = 30.0  # no single exponential back-off waits longer than this
+RETRY_AFTER_CAP = 366 * 86400.0  # a longer Retry-After is read as this (it stops the run either way)
 
 
 def backoff_scale() -> float:
@@ -29,22 +31,22 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
     value = value.strip()
     if not value:
         return None
-    if value.isdigit():
-        return float(value)
     try:
-        seconds = float(value)
+        seconds = float(value) if value.isascii() else math.nan
     except ValueError:
         pass
     else:
-        return max(0.0, seconds)
+        # "inf", "nan" or 1e400 are no answer; a huge number is only "very long" (and must not
+        # overflow the clock arithmetic that says when to try again).
+        return min(RETRY_AFTER_CAP, max(0.0, seconds)) if math.isfinite(seconds) else None
     try:
         moment = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
     if moment is None:
         return None
     now = time.time() if now is None else now
-    return max(0.0, moment.timestamp() - now)
+    return min(RETRY_AFTER_CAP, max(0.0, moment.timestamp() - now))
 
 
 def full_jitter(attempt: int, rng: Callable[[], float] = random.random) -> float:
