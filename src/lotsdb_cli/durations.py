@@ -7,6 +7,7 @@ import re
 from lotsdb_cli.errors import UsageError
 
 _UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+MAX_DURATION = 36500 * 86400.0
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*$", re.IGNORECASE)
 
 
@@ -15,14 +16,19 @@ def parse_duration(text: str | int | float) -> float:
     if isinstance(text, int | float):
         if text < 0:
             raise UsageError(f"duration must not be negative: {text}")
-        return float(text)
-    match = _DURATION.match(text)
-    if not match:
-        raise UsageError(
-            f"not a duration: {text!r}",
-            hint="use seconds or a number with s, m, h, d or w: 600, 10m, 2h, 1d",
-        )
-    return float(match.group(1)) * _UNITS[match.group(2).lower()]
+        seconds = float(text)
+    else:
+        match = _DURATION.match(text)
+        if not match:
+            raise UsageError(
+                f"not a duration: {text!r}",
+                hint="use seconds or a number with s, m, h, d or w: 600, 10m, 2h, 1d",
+            )
+        seconds = float(match.group(1)) * _UNITS[match.group(2).lower()]
+    if not seconds <= MAX_DURATION:  # also NaN and infinity (TOML has both)
+        # Far beyond any sensible freshness, and past what expiry dates can represent.
+        raise UsageError(f"duration too long: {text!r}", hint="at most 100 years (36500d)")
+    return seconds
 
 
 def format_duration(seconds: float) -> str:
