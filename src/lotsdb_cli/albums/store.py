@@ -306,7 +306,7 @@ def _local_id(ref: str | int) -> int | None:
         return ref
     text = ref.strip()
     # A 22-digit text would be a (very unlikely) Spotify id, never a local row id.
-    if text.isdigit() and len(text) < ALBUM_ID_LENGTH:
+    if text.isascii() and text.isdigit() and len(text) < ALBUM_ID_LENGTH:
         return int(text)
     return None
 
@@ -370,5 +370,5 @@ def _names_from_metadata(metadata: dict[str, Any]) -> tuple[str | None, str | No
     title = metadata.get("name") or None
     artist_names = [artist.get("name") for artist in metadata.get("artists") or [] if artist.get("name")]
     release_date = str(metadata.get("release_date") or "")
-    year = int(release_date[:4]) if release_date[:4].isdigit() else None
+    year = int(release_date[:4]) if release_date[:4].isascii() and release_date[:4].isdigit() else None
     return (", ".join(artist_names) or None), title, year
