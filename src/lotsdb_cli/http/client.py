@@ -16,6 +16,8 @@ is used only after our retries have failed (or a wait beyond `--max-wait` was as
 from __future__ import annotations
 
 import json
+import math
+import re
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -502,12 +504,49 @@ def _parse_json(response: Any) -> Any:
         raise BadResponse("empty body where JSON was expected")
     content_type = response.headers.get("Content-Type", "")
     try:
-        return json.loads(body)
+        data = json.loads(body, parse_float=_finite_number, parse_constant=_not_a_number)
+    except _NumberOutOfRange as exc:
+        raise BadResponse(f"a number out of range in the JSON ({exc})") from None
     except ValueError:
         kind = content_type.split(";")[0].strip() or "unknown content type"
         if "html" in kind or body.lstrip()[:1] == b"<":
             raise BadResponse(f"got an HTML page ({kind}) where JSON was expected") from None
         raise BadResponse(f"invalid or truncated JSON ({len(body)} bytes, {kind})") from None
+    if _SURROGATE_ESCAPE.search(body):
+        data = _without_lone_surrogates(data)
+    return data
+
+
+# JSON may escape half of a UTF-16 pair ("\ud800"); Python then holds a lone surrogate, which
+# no UTF-8 output, CSV cell or SQLite text can carry. It becomes U+FFFD, as a decoder would.
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _without_lone_surrogates(value: Any) -> Any:
+    if isinstance(value, str):
+        return _LONE_SURROGATE.sub("\ufffd", value)
+    if isinstance(value, list):
+        return [_without_lone_surrogates(item) for item in value]
+    if isinstance(value, dict):
+        return {_without_lone_surrogates(key): _without_lone_surrogates(item) for key, item in value.items()}
+    return value
+
+
+class _NumberOutOfRange(ValueError):
+    pass
+
+
+def _finite_number(text: str) -> float:
+    """1e400 would become infinity, which JSON output cannot carry (it would print `Infinity`)."""
+    number = float(text)
+    if not math.isfinite(number):
+        raise _NumberOutOfRange(text[:40])
+    return number
+
+
+def _not_a_number(name: str) -> Any:
+    raise _NumberOutOfRange(name)  # NaN, Infinity: Python accepts them, JSON does not have them
 
 
 def _error_detail(response: Any) -> str:
