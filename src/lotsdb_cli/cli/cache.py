@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from lotsdb_cli.cli.common import FormatOption
-from lotsdb_cli.cli.lots import WorkersOption, run_dump
+from lotsdb_cli.cli.lots import WorkersOption, partial_failure, run_dump
 from lotsdb_cli.cli.state import get_state
 
 app = typer.Typer(help="The HTTP cache: warm, stats, clear.", no_args_is_help=True)
@@ -29,10 +29,9 @@ def warm(
     state = get_state(ctx)
     failures: list[str] = []
     for event_id in event_ids:
-        try:
-            run_dump(state, event_id, workers=workers, fmt=None, stream=None, flush=False)
-        except PartialFailure as failure:
-            failures.append(f"event {event_id}: {failure.message}")
+        summary = run_dump(state, event_id, workers=workers, fmt=None, stream=None, flush=False)
+        if summary.failed:
+            failures.append(f"event {event_id}: {partial_failure(summary).message}")
     if failures:
         raise PartialFailure("; ".join(failures), hint="re-run to retry the failed lots")
 

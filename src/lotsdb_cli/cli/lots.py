@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import IO, Annotated
+from typing import IO, TYPE_CHECKING, Annotated
 
 import typer
 
 from lotsdb_cli.cli.common import FormatOption, emit_object
 from lotsdb_cli.cli.state import AppState, get_state
+from lotsdb_cli.errors import PartialFailure
+
+if TYPE_CHECKING:
+    from lotsdb_cli.lots import DumpSummary
 
 app = typer.Typer(help="Lots: show, dump an event, override.", no_args_is_help=True)
 
@@ -52,18 +56,32 @@ def dump(
 
     chosen = resolve_format(fmt, allowed=("jsonl", "json", "csv"))
     with open_output(output) as stream:
-        run_dump(get_state(ctx), event_id, workers=workers, fmt=chosen, stream=stream, flush=output is None)
+        summary = run_dump(get_state(ctx), event_id, workers=workers, fmt=chosen, stream=stream, flush=output is None)
+        if summary.failed and len(summary.failed) == summary.total:
+            raise partial_failure(summary)  # nothing arrived: an existing file is left as it was
+    if summary.failed:
+        raise partial_failure(summary)  # after the file with every other lot is in place
+
+
+def partial_failure(summary: DumpSummary) -> PartialFailure:
+    """Exit 3: the failed lots by id, after every other lot was written."""
+    if len(summary.failed) == summary.total:
+        hint = "nothing was written; re-run later to retry them"
+    else:
+        hint = "the other lots were written; re-run to retry the failed ones"
+    return PartialFailure(
+        f"{len(summary.failed)} of {summary.total} lots failed: {', '.join(map(str, summary.failed))}", hint=hint
+    )
 
 
 def run_dump(
     state: AppState, event_id: int, *, workers: int, fmt: str | None, stream: IO[str] | None, flush: bool
-) -> None:
+) -> DumpSummary:
     """Fetch (and, given a stream, write) every lot of an event; the summary goes to stderr.
 
-    Raises PartialFailure after writing everything else when some lots failed.
+    Failed lots are listed on stderr and in the returned summary (see `partial_failure`).
     """
     from lotsdb_cli.cli import console
-    from lotsdb_cli.errors import PartialFailure
     from lotsdb_cli.lots import CSV_COLUMNS, DumpSummary, csv_row, dump_lots, event_lots
     from lotsdb_cli.output import RecordWriter
 
@@ -86,13 +104,9 @@ def run_dump(
     finally:
         bar.close()
         console.note(f"event {event_id}: {summary.line()}")
-    if summary.failed:
-        for lot_id, reason in summary.failed.items():
-            console.note(f"  failed lot {lot_id}: {reason}")
-        raise PartialFailure(
-            f"{len(summary.failed)} of {summary.total} lots failed: {', '.join(map(str, summary.failed))}",
-            hint="the other lots were written; re-run to retry the failed ones",
-        )
+    for lot_id, reason in summary.failed.items():
+        console.note(f"  failed lot {lot_id}: {reason}")
+    return summary
 
 
 @app.command("override")
