@@ -2,10 +2,21 @@
 
 Every request to a host passes `HostGate.admit()`. The gate
 - holds every worker while the host has asked us to wait (`Retry-After` on a 429),
-- keeps at most `limit` requests in flight, where `limit` grows while latency stays near its
-  best and shrinks when latency rises or the server pushes back (AIMD),
-- once the server has rate-limited us, paces requests at the rate it was seen to accept
-  (successes in the last second), creeping up slowly until the next 429.
+- keeps at most `limit` requests in flight: it starts low and doubles every round trip (slow
+  start) up to `max_limit`, and shrinks when latency rises well above its best (AIMD). Steady
+  latency, however high, is not congestion: only a rise is;
+- once the server has rate-limited us, paces requests at the rate it accepts.
+
+How the rate is learned. A rate-limited server (a token bucket, a fixed window) answers 429 when
+its allowance is used up, so at each 429 the allowance is empty. Between two such moments it
+accepted exactly what it refilled: the requests that succeeded in between, divided by the time
+between them, is the server's rate, whatever its burst allowance. The first 429 has no earlier
+one; its estimate (what succeeded in the last second) is high by the burst allowance, so the gate
+paces a little under it and creeps up until the next 429 gives the measurement. Once measured,
+the pace is set a few percent over it (and creeps up very slowly), so that the allowance the
+server refilled while we paused is spent over the next seconds instead of wasted: a rate-limited
+run goes at the server's rate, with one 429 every ten seconds or so.
+
 A server that never pushes back is used with up to `max_limit` requests in flight and no pacing.
 """
 
@@ -23,10 +34,15 @@ class GateClosed(Exception):
 
 
 class HostGate:
-    RATE_WINDOW = 1.0  # seconds of successes used to estimate what the server accepts
-    RATE_HEADROOM = 0.95  # pace a little under the estimate
-    RATE_GROWTH = 0.03  # per second without a 429, once pacing
+    RATE_WINDOW = 1.0  # seconds of successes behind the first estimate
+    MARGIN = 1.1  # pace this far over the estimate, to spend what the server refilled in a pause
+    PROBE_GROWTH = 0.01  # pace growth per second until the rate has been measured
+    CRUISE_GROWTH = 0.005  # pace growth per second once it has
+    MEASURE_MIN_INTERVAL = 1.5  # seconds between two 429s for a measurement to count
+    BACKOFF = 0.85  # cut of the pace on a 429 that cannot be measured
+    INITIAL_LIMIT = 8  # requests in flight before the first answers come back
     LATENCY_TOLERANCE = 2.0  # latency this many times the best seen counts as pushback
+    LATENCY_FLOOR = 0.005  # below 5 ms, jitter is noise, not congestion
 
     def __init__(
         self,
@@ -36,16 +52,21 @@ class HostGate:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.max_limit = max(1, max_limit)
-        self.limit = float(min(self.max_limit, initial_limit or self.max_limit))
+        start = initial_limit or min(self.max_limit, self.INITIAL_LIMIT)
+        self.limit = float(min(self.max_limit, start))
         self._clock = clock
         self._cond = threading.Condition()
         self._in_flight = 0
         self._paused_until = 0.0
         self._closed = False
+        self._slow_start = True  # +1 per success (doubling per round trip) until pushback
         self.rate: float | None = None  # requests per second once learned
+        self.measured = False  # whether `rate` comes from two 429s (else from the first one)
         self._next_slot = 0.0
         self._last_growth = 0.0
         self._successes: collections.deque[float] = collections.deque()
+        self._news_at: float | None = None  # when the last 429 that taught us something came
+        self._ok_since_news = 0  # successes sent after it
         self._best_latency: float | None = None
         self._latency_avg: float | None = None
         self.throttled = 0  # 429s seen
@@ -59,7 +80,7 @@ class HostGate:
         finally:
             with self._cond:
                 self._in_flight -= 1
-                self._cond.notify_all()
+                self._cond.notify()
 
     def _enter(self) -> None:
         with self._cond:
@@ -84,8 +105,10 @@ class HostGate:
         """Seconds until the learned rate allows another request (0: go, and book the slot)."""
         if self.rate is None:
             return 0.0
-        if now - self._last_growth >= 1.0:
-            self.rate *= 1 + self.RATE_GROWTH
+        elapsed = now - self._last_growth
+        if elapsed >= 1.0:
+            growth = self.CRUISE_GROWTH if self.measured else self.PROBE_GROWTH
+            self.rate *= (1 + growth) ** elapsed
             self._last_growth = now
         if self._next_slot > now:
             return self._next_slot - now
@@ -101,33 +124,67 @@ class HostGate:
             self._successes.append(now)
             while self._successes and self._successes[0] < now - self.RATE_WINDOW:
                 self._successes.popleft()
+            if self._news_at is not None and now - latency >= self._news_at:
+                self._ok_since_news += 1
             self._adapt_to_latency(latency)
             self._cond.notify_all()
+
+    def _needed_in_flight(self) -> float:
+        """Requests in flight that the learned pace needs (rate x latency, with room for jitter)."""
+        if self.rate is None or self._latency_avg is None:
+            return 1.0
+        return min(float(self.max_limit), max(1.0, 2.0 * self.rate * self._latency_avg + 1.0))
 
     def _adapt_to_latency(self, latency: float) -> None:
         if self._best_latency is None or latency < self._best_latency:
             self._best_latency = latency
         average = latency if self._latency_avg is None else 0.9 * self._latency_avg + 0.1 * latency
         self._latency_avg = average
-        floor = 0.005  # below 5 ms, jitter is noise, not congestion
-        if average > max(floor, self._best_latency * self.LATENCY_TOLERANCE):
-            self.limit = max(1.0, self.limit * 0.98)
+        if average > max(self.LATENCY_FLOOR, self._best_latency * self.LATENCY_TOLERANCE):
+            self._slow_start = False
+            self.limit = max(self._needed_in_flight(), self.limit * 0.98)
+        elif self._slow_start:
+            self.limit = min(float(self.max_limit), self.limit + 1.0)
         else:
             self.limit = min(float(self.max_limit), self.limit + 1.0 / max(1.0, self.limit))
 
     def record_throttle(self, retry_after: float | None) -> None:
-        """A 429: pause the host, halve concurrency, and learn (or lower) the pacing rate."""
+        """A 429: pause the host and learn (or correct) the pace.
+
+        Only the first 429 after a pause carries news; the ones right behind it were sent
+        before we knew and change nothing but the count.
+        """
         with self._cond:
             now = self._clock()
             self.throttled += 1
-            self.limit = max(1.0, self.limit / 2)
-            accepted = sum(1 for moment in self._successes if moment >= now - self.RATE_WINDOW)
-            estimate = max(1.0, accepted / self.RATE_WINDOW * self.RATE_HEADROOM)
             if self.rate is None or now >= self._paused_until:
-                # The first 429 of a burst teaches us; the ones right behind it carry no news.
-                self.rate = estimate if self.rate is None else max(1.0, min(self.rate * 0.85, estimate))
-            self._last_growth = now
+                self._learn(now)
             self.pause(retry_after if retry_after is not None else 1.0, now=now)
+
+    def _learn(self, now: float) -> None:
+        self._slow_start = False
+        if self.rate is None:
+            # The server's allowance was full when it started accepting us, so what it accepted
+            # is its burst plus its rate over that time. Take the burst to be a second's worth
+            # (as token buckets usually are): rate = accepted / (1 s + time it took). The time
+            # is measured from the tenth percentile, so that a lone early request (a login)
+            # does not stretch it.
+            recent = [moment for moment in self._successes if moment >= now - self.RATE_WINDOW]
+            span = now - recent[len(recent) // 10] if recent else 0.0
+            self.rate = max(1.0, len(recent) / (self.RATE_WINDOW + span) * self.MARGIN)
+        else:
+            interval = now - (self._news_at or now)
+            if interval >= self.MEASURE_MIN_INTERVAL and self._ok_since_news > 0:
+                # The allowance was empty at the last 429 and is empty now: what was accepted
+                # in between is what the server refilled.
+                self.rate = max(1.0, min(self.rate, self._ok_since_news / interval * self.MARGIN))
+                self.measured = True
+            else:
+                self.rate = max(1.0, self.rate * self.BACKOFF)
+        self._news_at = now
+        self._ok_since_news = 0
+        self._last_growth = now
+        self.limit = max(self._needed_in_flight(), min(self.limit, self.limit / 2))
 
     def pause(self, seconds: float, *, now: float | None = None) -> None:
         with self._cond:
