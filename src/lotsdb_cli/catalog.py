@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from lotsdb_cli.config import Settings
@@ -95,6 +95,14 @@ class CatalogClient:
             return None
         fetched = self.http.cached_json(self.lot_url(lot_id))
         return fetched if fetched is not None and isinstance(fetched.data, dict) else None
+
+    def cached_lots(self, lot_ids: Sequence[int]) -> dict[int, Fetched]:
+        """The fresh cached copies of many lots, read from the cache at once (no request)."""
+        if self.http.settings.refresh or self.http.settings.no_cache:
+            return {}
+        urls = {self.lot_url(lot_id): lot_id for lot_id in lot_ids}
+        found = self.http.cached_many(list(urls))
+        return {urls[url]: fetched for url, fetched in found.items() if isinstance(fetched.data, dict)}
 
     def update_lot(self, lot_id: int, body: dict[str, Any]) -> dict[str, Any]:
         data = self.http.put_json(self.lot_url(_positive(lot_id, "lot")), body, auth=self.http.catalog_auth())

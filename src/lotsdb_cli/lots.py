@@ -28,6 +28,7 @@ LOT_DATA_FIELDS: dict[str, type] = {
     "doNotTip": bool,
     "commodityId": str,
 }
+PROBE_CHUNK = 250  # lots looked up in the cache per query during a dump
 CSV_COLUMNS = ["id", "lotNumber", "customerItemId", *LOT_DATA_FIELDS, "imageLinks"]
 
 
@@ -111,14 +112,23 @@ def dump_lots(
     summary.total = len(lots)
     catalog.http.set_max_in_flight(workers)
 
-    def fetch(entry: tuple[int, str | None]) -> Fetched:
-        return catalog.lot(entry[0])
+    def probed() -> Iterator[tuple[tuple[int, str | None], Fetched | None]]:
+        # The cache is read a chunk of lots at a time (one query each), as the fetcher asks for
+        # more work: a warm dump makes no per-lot lookups, and memory stays flat.
+        for start in range(0, len(lots), PROBE_CHUNK):
+            chunk = lots[start : start + PROBE_CHUNK]
+            cached = catalog.cached_lots([lot_id for lot_id, _ in chunk])
+            for entry in chunk:
+                yield entry, cached.pop(entry[0], None)
 
-    def probe(entry: tuple[int, str | None]) -> Fetched | None:
-        return catalog.cached_lot(entry[0])
+    def fetch(item: tuple[tuple[int, str | None], Fetched | None]) -> Fetched:
+        return catalog.lot(item[0][0])
 
-    for outcome in ordered_map(fetch, lots, workers=workers, is_fatal=is_fatal, probe=probe):
-        lot_id, lot_number = outcome.item
+    def probe(item: tuple[tuple[int, str | None], Fetched | None]) -> Fetched | None:
+        return item[1]
+
+    for outcome in ordered_map(fetch, probed(), workers=workers, is_fatal=is_fatal, probe=probe):
+        (lot_id, lot_number), _ = outcome.item
         if outcome.error is not None:
             summary.failed[lot_id] = outcome.error.message
             result = LotResult(lot_id, lot_number, None, outcome.error.message)
