@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 from typing import Any
+from urllib.parse import urlsplit
 
 from lotsdb_cli.config import Settings
 from lotsdb_cli.errors import ApiError, BadResponse
@@ -78,11 +79,18 @@ class SpotifyClient:
         next_url = tracks.get("next")
         pages = 0
         while isinstance(next_url, str) and next_url and pages < MAX_TRACK_PAGES:
+            if not self._on_api_origin(next_url):
+                # The bearer token goes with every page: never to a host the API did not name as itself.
+                raise BadResponse(f"album tracks: the next page {next_url[:80]!r} is not on {self.base}")
             page = self._object(next_url)
             items.extend(page.get("items") or [])
             next_url = page.get("next")
             pages += 1
         return {**album, "tracks": {**tracks, "items": items, "next": None}}
+
+    def _on_api_origin(self, url: str) -> bool:
+        page, api = urlsplit(url), urlsplit(self.base)
+        return (page.scheme.lower(), page.netloc.lower()) == (api.scheme.lower(), api.netloc.lower())
 
 
 def cover_url(album: dict[str, Any]) -> str | None:
