@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 import threading
 from typing import Any
@@ -17,6 +18,31 @@ def configure(*, quiet: bool, verbosity: int) -> None:
     _quiet = quiet
     _verbosity = verbosity
     _warned.clear()
+    _route_library_logs()
+
+
+class _LibraryLogHandler(logging.Handler):
+    """Our own log records (the sandbox server's) on stderr as Python would print them; those of
+    the libraries we use as `debug:` lines at -vv only. Redacted either way."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        from lotsdb_cli.secrets import redact
+
+        try:
+            if record.name.startswith("lotsdb_cli"):
+                _write(redact(self.format(record)))
+            elif _verbosity >= 2:
+                _write(f"debug: {record.name}: {redact(record.getMessage())}")
+        except Exception:  # pragma: no cover - a broken record must not break the command
+            self.handleError(record)
+
+
+def _route_library_logs() -> None:
+    """Without a handler, Python prints library warnings raw on stderr: requests-cache logs a line
+    for every unreadable cache entry (hundreds in one dump) although it simply fetches them again."""
+    root = logging.getLogger()
+    if not any(isinstance(handler, _LibraryLogHandler) for handler in root.handlers):
+        root.addHandler(_LibraryLogHandler(logging.WARNING))
 
 
 def _write(line: str) -> None:
