@@ -30,10 +30,16 @@ class CatalogClient:
     def _pages(self, path: str, params: dict[str, Any], limit: int | None) -> Iterator[dict[str, Any]]:
         """Every item of a paginated list, page after page, up to `limit` items."""
         page_number, yielded = 1, 0
+        previous_items: Any = None
         while True:
             page = self._get(path, {**params, "PageNumber": page_number, "PageSize": PAGE_SIZE}).data
             if not isinstance(page, dict):
                 raise BadResponse(f"GET {path}: expected a page object, got {type(page).__name__}")
+            if page_number > 1 and page.get("items") == previous_items:
+                # A server that ignores PageNumber would otherwise be asked for page after page
+                # (totalPages can be 2**31) of the same items.
+                raise BadResponse(f"GET {path}: page {page_number} repeats page {page_number - 1}; stopping")
+            previous_items = page.get("items")
             for item in page.get("items") or []:
                 if isinstance(item, dict):
                     yield item
