@@ -11,8 +11,9 @@ How the rate is learned. A rate-limited server (a token bucket, a fixed window) 
 its allowance is used up, so at each 429 the allowance is empty. Between two such moments it
 accepted exactly what it refilled: the requests that succeeded in between, divided by the time
 between them, is the server's rate, whatever its burst allowance. The first 429 has no earlier
-one; its estimate (what succeeded in the last second) is high by the burst allowance, so the gate
-paces a little under it and creeps up until the next 429 gives the measurement. Once measured,
+one; its estimate takes the burst allowance to be a second's worth of rate, and the gate paces a
+little over it and creeps up until the next 429 gives the measurement (with fewer than
+`MIN_EVIDENCE` successes to go on, it only pauses and waits for that measurement). Once measured,
 the pace is set a few percent over it (and creeps up very slowly), so that the allowance the
 server refilled while we paused is spent over the next seconds instead of wasted: a rate-limited
 run goes at the server's rate, with one 429 every ten seconds or so.
@@ -35,10 +36,12 @@ class GateClosed(Exception):
 
 class HostGate:
     RATE_WINDOW = 1.0  # seconds of successes behind the first estimate
-    MARGIN = 1.1  # pace this far over the estimate, to spend what the server refilled in a pause
+    MARGIN = 1.1  # pace this far over the measured rate, to spend what the server refilled in a pause
+    FIRST_MARGIN = 1.0  # none over the first estimate, which counts a few 429s as accepted
     PROBE_GROWTH = 0.01  # pace growth per second until the rate has been measured
     CRUISE_GROWTH = 0.005  # pace growth per second once it has
-    MEASURE_MIN_INTERVAL = 1.5  # seconds between two 429s for a measurement to count
+    MEASURE_MIN_INTERVAL = 0.9  # seconds between two 429s for a measurement to count
+    MIN_EVIDENCE = 8  # successes in the last second needed for a first estimate
     BACKOFF = 0.85  # cut of the pace on a 429 that cannot be measured
     INITIAL_LIMIT = 8  # requests in flight before the first answers come back
     LATENCY_TOLERANCE = 2.0  # latency this many times the best seen counts as pushback
@@ -163,24 +166,28 @@ class HostGate:
 
     def _learn(self, now: float) -> None:
         self._slow_start = False
-        if self.rate is None:
+        interval = now - self._news_at if self._news_at is not None else 0.0
+        if interval >= self.MEASURE_MIN_INTERVAL and self._ok_since_news > 0:
+            # The allowance was empty at the last 429 and is empty now: what was accepted in
+            # between is what the server refilled.
+            measured = self._ok_since_news / interval * self.MARGIN
+            self.rate = max(1.0, measured if self.rate is None else min(self.rate, measured))
+            self.measured = True
+        elif self.rate is None:
             # The server's allowance was full when it started accepting us, so what it accepted
             # is its burst plus its rate over that time. Take the burst to be a second's worth
             # (as token buckets usually are): rate = accepted / (1 s + time it took). The time
             # is measured from the tenth percentile, so that a lone early request (a login)
-            # does not stretch it.
+            # does not stretch it. The requests still in flight were (nearly all) accepted too:
+            # they are waiting for their answers. Too few successes say nothing about a rate (a
+            # 429 at the very start, a hiccup): then only pause, and wait for a measurement.
             recent = [moment for moment in self._successes if moment >= now - self.RATE_WINDOW]
-            span = now - recent[len(recent) // 10] if recent else 0.0
-            self.rate = max(1.0, len(recent) / (self.RATE_WINDOW + span) * self.MARGIN)
+            if len(recent) >= self.MIN_EVIDENCE:
+                span = now - recent[len(recent) // 10]
+                accepted = len(recent) + self._in_flight
+                self.rate = max(1.0, accepted / (self.RATE_WINDOW + span) * self.FIRST_MARGIN)
         else:
-            interval = now - (self._news_at or now)
-            if interval >= self.MEASURE_MIN_INTERVAL and self._ok_since_news > 0:
-                # The allowance was empty at the last 429 and is empty now: what was accepted
-                # in between is what the server refilled.
-                self.rate = max(1.0, min(self.rate, self._ok_since_news / interval * self.MARGIN))
-                self.measured = True
-            else:
-                self.rate = max(1.0, self.rate * self.BACKOFF)
+            self.rate = max(1.0, self.rate * self.BACKOFF)
         self._news_at = now
         self._ok_since_news = 0
         self._last_growth = now
