@@ -49,6 +49,8 @@ from lotsdb_cli.http.cache import (
     open_cache,
 )
 from lotsdb_cli.http.gate import GateClosed, HostGate
+from lotsdb_cli.http.keys import KeyMaker
+from lotsdb_cli.http.lazy_redis import defer_redis_backend
 from lotsdb_cli.http.retry import (
     RETRYABLE_STATUSES,
     RetryableResponse,
@@ -126,6 +128,7 @@ class HttpClient:
         self._session: requests.Session | None = None
         self._auth: dict[str, BearerAuth] = {}
         self._proxy_memo: dict[str, dict[str, str]] = {}
+        self._keys: KeyMaker | None = None
 
     # -- set-up --------------------------------------------------------------------------
     @property
@@ -154,6 +157,7 @@ class HttpClient:
             self._opened = OpenedCache(None, "none", settings.cache_location)
             session = requests.Session()
         else:
+            defer_redis_backend()
             self._opened = open_cache(settings, self._warn)
             if self._opened.backend is None:
                 session = requests.Session()
@@ -161,7 +165,7 @@ class HttpClient:
                 from requests_cache import CachedSession
 
                 self._guard = GuardedCache(self._opened.backend, self._warn, self._opened.location)
-                _memoize_keys(self._opened.backend)
+                self._keys = KeyMaker.install(self._opened.backend)
                 session = CachedSession(
                     backend=self._opened.backend,
                     expire_after=settings.ttl,
@@ -255,7 +259,8 @@ class HttpClient:
         if guard is None or guard.broken or not urls:
             return {}
         backend = guard.backend
-        keys = {backend.create_key(requests.Request("GET", url).prepare()): url for url in urls}
+        make_key = self._keys.key_for_url if self._keys is not None else _plain_key(backend)
+        keys = {make_key(url): url for url in urls}
         try:
             found = GuardedCache._patiently(_read_many, backend, list(keys))
         except cache_failure_types() as exc:
@@ -551,32 +556,11 @@ class HttpClient:
         record_run(self.settings.home, self.stats.as_dict())
 
 
-KEY_MEMO_SIZE = 8192
 SQL_IN_CHUNK = 500  # keys per SELECT ... IN (...)
 
 
-def _memoize_keys(backend: Any) -> None:
-    """Remember the cache key of each GET URL: requests-cache normalizes the URL (IDNA and all)
-    every time it makes a key, and a request needs three (our lookup, its own, the save).
-
-    Only bodiless requests without header matching are remembered; their key depends on the
-    method, the URL and `verify` alone.
-    """
-    create = backend.create_key
-    memo: dict[tuple[str, str, bool], str] = {}
-
-    def create_key(request: Any, match_headers: Any = None, **kwargs: Any) -> str:
-        if match_headers or not isinstance(request, requests.PreparedRequest) or request.body:
-            return str(create(request, match_headers=match_headers, **kwargs))
-        memo_key = (request.method or "", request.url or "", bool(kwargs.get("verify", True)))
-        key = memo.get(memo_key)
-        if key is None:
-            if len(memo) >= KEY_MEMO_SIZE:
-                memo.clear()
-            key = memo[memo_key] = str(create(request, **kwargs))
-        return key
-
-    backend.create_key = create_key
+def _plain_key(backend: Any) -> Callable[[str], str]:
+    return lambda url: str(backend.create_key(requests.Request("GET", url).prepare()))
 
 
 def _read_many(backend: Any, keys: list[str]) -> dict[str, Any]:
