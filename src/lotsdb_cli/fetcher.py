@@ -44,7 +44,7 @@ def ordered_map(
     outcome would have been yielded (every earlier item is yielded first).
     """
     workers = max(1, workers)
-    window = window or workers * 4
+    window = window or workers * 8
     tasks: queue.SimpleQueue[tuple[int, Item] | None] = queue.SimpleQueue()
     done: dict[int, Outcome[Item, Result]] = {}
     ready = threading.Condition()
