@@ -8,8 +8,10 @@ falls back (to the local file, then to no cache) with one warning.
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import sys
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -27,6 +29,7 @@ SPOTIFY_ALBUM_TTL = 30 * 86400.0
 REDIS_STALE_KEEP = 30 * 86400  # Redis keeps expired entries this long, for stale-if-error
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 BUSY_RETRY_SECONDS = 30.0
+CLOSE_WAIT_SECONDS = 5.0  # how long closing the cache waits for operations in progress
 
 Warn = Callable[..., None]
 
@@ -180,8 +183,14 @@ class GuardedCache:
         self._failures = cache_failure_types()
         self._get = backend.get_response
         self._save = backend.save_response
+        self._delete = backend.delete
         backend.get_response = self.get_response  # type: ignore[method-assign]
         backend.save_response = self.save_response  # type: ignore[method-assign]
+        backend.delete = self.delete  # type: ignore[method-assign]
+        # Operations in progress, so that `close` never closes SQLite under a reading thread.
+        self._use = threading.Condition()
+        self._in_use = 0
+        self._closed = False
         responses = getattr(backend, "responses", None)
         if responses is not None and type(responses).__name__ == "SQLiteDict":
             from lotsdb_cli.http.sqlite_lock import bound_write_lock
@@ -190,21 +199,64 @@ class GuardedCache:
             bound_write_lock(backend.redirects)
 
     def get_response(self, key: str, default: Any = None) -> Any:
-        if self.broken:
+        if self.broken or not self._enter():
             return default
         try:
             return self._patiently(self._get, key, default)
         except self._failures as exc:
             self.fail(exc)
             return default
+        finally:
+            self._leave()
 
     def save_response(self, *args: Any, **kwargs: Any) -> None:
-        if self.broken:
+        if self.broken or not self._enter():
             return
         try:
             self._patiently(self._save, *args, **kwargs)
         except self._failures as exc:
             self.fail(exc)
+        finally:
+            self._leave()
+
+    def delete(self, *args: Any, **kwargs: Any) -> None:
+        if self.broken or not self._enter():
+            return
+        try:
+            self._patiently(self._delete, *args, **kwargs)
+        except self._failures as exc:
+            self.fail(exc)
+        finally:
+            self._leave()
+
+    def _enter(self) -> bool:
+        with self._use:
+            if self._closed:
+                return False
+            self._in_use += 1
+            return True
+
+    def _leave(self) -> None:
+        with self._use:
+            self._in_use -= 1
+            self._use.notify_all()
+
+    def close(self, wait: float = CLOSE_WAIT_SECONDS) -> None:
+        """Close the backend once no thread is using it; later operations find no cache.
+
+        Closing a SQLite connection while another thread reads through it crashes the process
+        (Ctrl-C during a refresh: the main thread closes, workers still run). A worker stuck
+        longer than `wait` keeps the connection open; the process exit closes it.
+        """
+        deadline = time.monotonic() + wait
+        with self._use:
+            self._closed = True
+            while self._in_use and time.monotonic() < deadline:
+                self._use.wait(deadline - time.monotonic())
+            if self._in_use:
+                return
+        with contextlib.suppress(Exception):
+            self.backend.close()
 
     @staticmethod
     def _patiently(operation: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:

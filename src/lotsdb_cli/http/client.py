@@ -222,8 +222,10 @@ class HttpClient:
 
     def close(self) -> None:
         self.close_gates()
+        if self._guard is not None:
+            self._guard.close()  # waits for the cache operations of workers still running
         if self._session is not None:
-            self._session.close()
+            requests.Session.close(self._session)  # the connection pools (CachedSession would also close the cache)
         self._record_run()
 
     # -- reading -------------------------------------------------------------------------
