@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import pytest
 import requests
 from requests_cache import SQLiteCache
+from urllib3 import HTTPResponse
 
 from lotsdb_cli.http.keys import KeyMaker
 
@@ -52,3 +54,37 @@ def test_bodies_and_matched_headers_go_to_requests_cache(backend: SQLiteCache) -
     expected = backend.create_key(post)
     KeyMaker.install(backend)
     assert backend.create_key(post) == expected
+
+
+def _response(url: str, body: bytes) -> requests.Response:
+    response = requests.Response()
+    response.status_code, response._content, response.url, response.reason = 200, body, url, "OK"
+    response.headers["Content-Type"] = "application/json"
+    response.request = requests.Request("GET", url).prepare()
+    response.raw = HTTPResponse(body=io.BytesIO(body), status=200, preload_content=False, request_url=url)
+    return response
+
+
+def test_decode_rows_agrees_with_requests_cache(backend: SQLiteCache) -> None:
+    import sqlite3
+    from datetime import UTC, datetime, timedelta
+
+    from lotsdb_cli.http.fastcache import CachedEntry, decode_rows
+
+    now = datetime.now(UTC)
+    for number, expires in ((1, now + timedelta(hours=1)), (2, now - timedelta(seconds=1)), (3, None)):
+        backend.save_response(_response(f"http://h/api/Lot/{number}", b'{"id": %d}' % number), f"k{number}", expires)
+    with sqlite3.connect(backend.responses.db_path) as connection:
+        rows = connection.execute("SELECT key, value FROM responses ORDER BY key").fetchall()
+    rows.append(("bad", b"not a pickle"))
+    decoded = decode_rows(backend.responses, rows)
+    for key in ("k1", "k2", "k3"):
+        entry, reference = decoded[key], backend.get_response(key)
+        assert isinstance(entry, CachedEntry)
+        assert (entry.content, entry.is_expired, entry.status_code) == (
+            reference.content,
+            reference.is_expired,
+            reference.status_code,
+        )
+    assert [decoded[key].is_expired for key in ("k1", "k2", "k3")] == [False, True, False]
+    assert decoded["bad"] is None  # left to requests-cache, which cannot read it either

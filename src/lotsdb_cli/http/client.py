@@ -48,6 +48,7 @@ from lotsdb_cli.http.cache import (
     expiry_rules,
     open_cache,
 )
+from lotsdb_cli.http.fastcache import decode_rows
 from lotsdb_cli.http.gate import GateClosed, HostGate
 from lotsdb_cli.http.keys import KeyMaker
 from lotsdb_cli.http.lazy_redis import defer_redis_backend
@@ -579,7 +580,7 @@ def _read_many(backend: Any, keys: list[str]) -> dict[str, Any]:
             listed = ",".join(f"'{key}'" for key in keys[start : start + SQL_IN_CHUNK])
             query = f"SELECT key, value FROM {responses.table_name} WHERE key IN ({listed})"
             rows.extend(connection.execute(query).fetchall())
-    return {key: responses.deserialize(key, value) for key, value in rows}
+    return decode_rows(responses, rows)
 
 
 def _is_hex(key: str) -> bool:
