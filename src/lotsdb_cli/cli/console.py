@@ -47,6 +47,9 @@ def _route_library_logs() -> None:
 
 def _write(line: str) -> None:
     with _lock:
+        if "tqdm" not in sys.modules:  # no progress bar was ever shown: nothing to write around
+            print(line, file=sys.stderr)
+            return
         try:
             from tqdm import tqdm
 
