@@ -69,6 +69,7 @@ class RecordWriter:
         self.columns = list(columns) if columns else None
         self.count = 0
         self._csv: Any = None
+        self._csv_quoted: Any = None
         self._table_rows: list[dict[str, Any]] = []
 
     def write(self, record: Mapping[str, Any]) -> None:
@@ -81,8 +82,12 @@ class RecordWriter:
             if self._csv is None:
                 self.columns = self.columns or list(row)
                 self._csv = csv.writer(self.stream, lineterminator="\n")
+                self._csv_quoted = csv.writer(self.stream, lineterminator="\n", quoting=csv.QUOTE_ALL)
                 self._csv.writerow(self.columns)
-            self._csv.writerow([spreadsheet_safe(row.get(column)) for column in self.columns or ()])
+            cells = [spreadsheet_safe(row.get(column)) for column in self.columns or ()]
+            # The csv module quotes a cell holding "\n" but not one holding a lone "\r", which
+            # every reader takes for the end of the row: such rows are written fully quoted.
+            (self._csv_quoted if any("\r" in cell for cell in cells) else self._csv).writerow(cells)
         else:
             self._table_rows.append(flatten(record) if self.columns is None else dict(record))
         self.count += 1
