@@ -8,6 +8,7 @@ import errno
 import glob
 import json
 import os
+import re
 import sys
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -113,9 +114,14 @@ def write_records(
     return writer.count
 
 
+# Control characters from API data must not reach a terminal: a line break would break the
+# table, and an escape sequence could rewrite the screen or the window title.
+_CONTROL_CHARACTERS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
 def _cell(value: Any, width: int = 48) -> str:
     text = "" if value is None else str(value)
-    text = text.replace("\n", " ")
+    text = _CONTROL_CHARACTERS.sub(" ", text)
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
