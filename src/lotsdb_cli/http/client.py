@@ -22,6 +22,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -47,6 +48,7 @@ from lotsdb_cli.http.cache import (
     describe,
     expiry_rules,
     open_cache,
+    ttl_for,
 )
 from lotsdb_cli.http.fastcache import decode_rows
 from lotsdb_cli.http.gate import GateClosed, HostGate
@@ -130,6 +132,7 @@ class HttpClient:
         self._auth: dict[str, BearerAuth] = {}
         self._proxy_memo: dict[str, dict[str, str]] = {}
         self._keys: KeyMaker | None = None
+        self._local = threading.local()  # per thread: whether the GET being sent has no cached copy
 
     # -- set-up --------------------------------------------------------------------------
     @property
@@ -318,6 +321,7 @@ class HttpClient:
                 hint="run once without --offline to fill the cache",
             )
         self.stats.bump("cache_misses")
+        self._local.nothing_cached = cached is None
         try:
             return self._send(prepared, auth, parse=parse)
         except (TemporarilyUnavailable, RateLimited):
@@ -325,6 +329,8 @@ class HttpClient:
                 raise
             self.stats.bump("stale")
             return Fetched(parse(cached), full_url, from_cache=True, stale=True)
+        finally:
+            self._local.nothing_cached = False
 
     # -- writing -------------------------------------------------------------------------
     def put_json(self, url: str, body: Any, *, auth: BearerAuth | None = None) -> Any:
@@ -466,7 +472,7 @@ class HttpClient:
             with gate.admit():
                 started = time.monotonic()
                 self.stats.bump("sent")
-                response = session.send(request, **options)
+                response = self._send_through(session, request, options)
                 latency = time.monotonic() - started
         except GateClosed:
             raise TemporarilyUnavailable("the run is stopping; request not sent") from None
@@ -509,6 +515,39 @@ class HttpClient:
         if status in RETRYABLE_STATUSES:
             raise RetryableResponse(f"{status} {_error_detail(response)}", status=status, url=request.url or "")
         gate.record_success(latency)
+        return response
+
+    def _send_through(
+        self, session: requests.Session, request: requests.PreparedRequest, options: dict[str, Any]
+    ) -> Any:
+        """requests-cache's send; or, for a GET of which nothing is cached, a plain send and a save.
+
+        With nothing cached there is nothing to revalidate or serve, and requests-cache's
+        bookkeeping around the send (cache actions, header directives, a second lookup, keyword
+        introspection) costs more CPU than the rest of the request when answers come fast.
+        """
+        guard = self._guard
+        if (
+            not getattr(self._local, "nothing_cached", False)
+            or guard is None
+            or guard.broken
+            or request.method != "GET"
+            or "force_refresh" in options
+        ):
+            return session.send(request, **options)
+        try:
+            ttl = ttl_for(request.url or "", self.settings)
+            expires = datetime.now(UTC) + timedelta(seconds=ttl) if ttl > 0 else None
+        except (OverflowError, ValueError):
+            expires = None
+        key = guard.backend.create_key(request)
+        if expires is None or guard.get_response(key) is not None:
+            # A TTL requests-cache has its own rules for, or another worker stored this URL while
+            # we waited for the gate: requests-cache serves or revalidates it.
+            return session.send(request, **options)
+        response = requests.Session.send(session, request, **options)
+        if response.status_code == 200:
+            guard.save_response(response, key, expires)
         return response
 
     def _proxies(self, request: requests.PreparedRequest, session: requests.Session) -> dict[str, str]:
