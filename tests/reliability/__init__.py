@@ -1,0 +1,1 @@
+"""Fault and abuse suite: the real CLI, as subprocesses, against a misbehaving sandbox."""

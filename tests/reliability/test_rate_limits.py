@@ -1,0 +1,104 @@
+"""Rate limits during a dump: long waits stop the run at once, short ones are honoured, and a
+storm of 429s never turns into a tight retry loop."""
+
+from __future__ import annotations
+
+import email.utils
+import time
+from pathlib import Path
+
+import pytest
+from conftest import Cli
+
+from lotsdb_cli.sandbox import Sandbox
+
+from .support import EVENT, LOT_ROUTE, assert_no_crash, assert_one_error_line, jsonl_ids, leftovers, route_count
+
+LOTS = 60
+
+
+def test_retry_after_an_hour_stops_within_max_wait_and_says_when(cli: Cli, sandbox: Sandbox, tmp_path: Path) -> None:
+    sandbox.add_fault("/api/Lot/", "retry_after", value="3600")
+    out = tmp_path / "lots.jsonl"
+    started = time.monotonic()
+    result = cli.proc("--max-wait", "60", "lots", "dump", str(EVENT), "-o", str(out))
+    assert time.monotonic() - started < 10  # not an hour, not even a back-off
+    assert result.returncode == 75, result.stderr
+    assert_one_error_line(result.stderr)
+    assert "asks to wait 1h" in result.stderr and "run again after" in result.stderr
+    assert not out.exists() and leftovers(tmp_path, out.name) == []
+    assert route_count(sandbox, LOT_ROUTE, "429") <= 32  # the first answers stop every worker
+
+
+def middle_lots_pattern(sandbox: Sandbox, count: int) -> str:
+    """A path regex for `count` lots near the end of the event (after the gate has seen successes)."""
+    catalog = sandbox.data.catalog(EVENT)
+    assert catalog is not None
+    lot_ids = list(catalog.lot_ids)[50 : 50 + count]
+    return "/api/Lot/(" + "|".join(map(str, lot_ids)) + ")$"
+
+
+def test_retry_after_as_an_http_date(cli: Cli, sandbox: Sandbox) -> None:
+    soon = email.utils.formatdate(time.time() + 3, usegmt=True)
+    sandbox.add_fault(middle_lots_pattern(sandbox, 3), "retry_after", count=3, value=soon)
+    result = cli.proc("lots", "dump", str(EVENT))
+    assert result.returncode == 0, result.stderr
+    assert len(jsonl_ids(result.stdout)) == LOTS
+    assert route_count(sandbox, LOT_ROUTE, "429") == 3
+
+    sandbox.reset()
+    far = email.utils.formatdate(time.time() + 7200, usegmt=True)
+    sandbox.add_fault("/api/Lot/", "retry_after", value=far)
+    stopped = cli.proc("--refresh", "--max-wait", "60", "lots", "dump", str(EVENT))
+    assert stopped.returncode == 75 and "run again after" in stopped.stderr
+
+
+def test_429_without_retry_after_is_retried(cli: Cli, sandbox: Sandbox) -> None:
+    sandbox.add_fault(middle_lots_pattern(sandbox, 4), "retry_after", count=4, value=None)
+    result = cli.proc("lots", "dump", str(EVENT))
+    assert result.returncode == 0, result.stderr
+    assert len(jsonl_ids(result.stdout)) == LOTS
+    assert route_count(sandbox, LOT_ROUTE, "429") == 4
+
+
+def test_429s_at_the_start_do_not_slow_the_whole_run(cli: Cli, sandbox: Sandbox) -> None:
+    # Before any lot has succeeded there is no rate to learn: the pace must not be pinned at
+    # what a second of login and event requests suggests (~2 requests/s, once ~30 s for 60 lots).
+    sandbox.add_fault("/api/Lot/", "retry_after", count=3, value="1")
+    started = time.monotonic()
+    result = cli.proc("lots", "dump", str(EVENT), timeout=30)
+    assert result.returncode == 0, result.stderr
+    assert len(jsonl_ids(result.stdout)) == LOTS
+    assert time.monotonic() - started < 12
+
+
+@pytest.mark.parametrize("retry_after", ["1", None])
+def test_a_storm_of_429s_is_not_a_tight_loop(cli: Cli, sandbox: Sandbox, retry_after: str | None) -> None:
+    sandbox.add_fault("/api/Lot/", "retry_after", value=retry_after)  # every lot, for ever
+    workers, retries = 2, 2
+    started = time.monotonic()
+    result = cli.proc("--retries", str(retries), "lots", "dump", str(EVENT), "--workers", str(workers), timeout=30)
+    assert time.monotonic() - started < 15
+    assert result.returncode == 75, result.stderr
+    assert_one_error_line(result.stderr)
+    assert "still rate-limiting" in result.stderr
+    requests = route_count(sandbox, LOT_ROUTE)
+    assert requests <= LOTS * (retries + 1)  # the bound the issue asks for
+    assert requests <= workers * (retries + 1) + workers  # in fact: the run stops at the first lot out of tries
+
+
+def test_a_tight_rate_limit_loses_no_lot(cli: Cli, sandbox: Sandbox) -> None:
+    sandbox.set(rate_limit=30)
+    result = cli.proc("lots", "dump", str(EVENT))  # 32 workers against 30 requests a second
+    assert result.returncode == 0, result.stderr
+    assert len(jsonl_ids(result.stdout)) == LOTS
+    assert route_count(sandbox, LOT_ROUTE, "429") <= 20
+
+
+@pytest.mark.parametrize("value", ["99999999999999999999", "inf", "1e400", "Fri, 31 Dec 9999 23:59:59 GMT", "²"])
+def test_absurd_retry_after_values_never_crash(cli: Cli, sandbox: Sandbox, value: str) -> None:
+    lot_id = EVENT * 100 + 1
+    sandbox.add_fault(f"/api/Lot/{lot_id}$", "retry_after", count=1, value=value)
+    result = cli("--max-wait", "60", "lots", "show", str(lot_id), "--format", "json")
+    assert result.code in (0, 75), result.stderr
+    assert_no_crash(result.stderr)
