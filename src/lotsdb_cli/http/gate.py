@@ -37,7 +37,7 @@ class GateClosed(Exception):
 class HostGate:
     RATE_WINDOW = 1.0  # seconds of successes behind the first estimate
     MARGIN = 1.1  # pace this far over the measured rate, to spend what the server refilled in a pause
-    FIRST_MARGIN = 1.0  # none over the first estimate, which counts a few 429s as accepted
+    FIRST_MARGIN = 0.95  # under the first estimate: it counts the 429s in flight, and a second pause costs more
     PROBE_GROWTH = 0.01  # pace growth per second until the rate has been measured
     CRUISE_GROWTH = 0.005  # pace growth per second once it has
     MEASURE_MIN_INTERVAL = 0.9  # seconds between two 429s for a measurement to count
