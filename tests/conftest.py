@@ -112,9 +112,8 @@ def route_count(sandbox: Sandbox, route: str, status: str | None = None) -> int:
     return counts.get(status, 0) if status else sum(counts.values())
 
 
-@pytest.fixture(scope="session")
-def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A private redis-server on a free port (never the shared one); skipped only outside CI."""
+def start_redis_server(workdir: Path) -> tuple[subprocess.Popen[bytes], str]:
+    """A private redis-server on a free port; skipped only outside CI when there is no binary."""
     import shutil
     import socket
     import time
@@ -127,7 +126,6 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    workdir = tmp_path_factory.mktemp("redis")
     server = subprocess.Popen(
         [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", str(workdir)],
         stdout=subprocess.DEVNULL,
@@ -137,14 +135,20 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     while True:
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                break
+                return server, f"redis://127.0.0.1:{port}/0"
         except OSError:
             if time.monotonic() > deadline or server.poll() is not None:
                 server.kill()
                 pytest.fail(f"redis-server did not start on port {port}")
             time.sleep(0.05)
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A private redis-server shared by the session's Redis tests (never the machine's own)."""
+    server, url = start_redis_server(tmp_path_factory.mktemp("redis"))
     try:
-        yield f"redis://127.0.0.1:{port}/0"
+        yield url
     finally:
         server.terminate()
         server.wait(timeout=10)

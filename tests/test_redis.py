@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import redis
-from conftest import Cli, lot_requests, route_count
+from conftest import Cli, lot_requests, route_count, start_redis_server
 
 from lotsdb_cli.sandbox import Sandbox
 
@@ -63,3 +64,55 @@ def test_redis_unreachable_falls_back_to_the_local_cache(sandbox: Sandbox, tmp_p
     sandbox.reset()
     assert cli("lots", "dump", "1000").code == 0
     assert lot_requests(sandbox) == 0  # the local fallback cache kept them
+
+
+def test_three_hosts_share_one_rate_budget(tmp_path: Path, redis_url: str) -> None:
+    """Three processes dumping different events against a 150 req/s server stay under its limit together."""
+    redis.Redis.from_url(redis_url).flushdb()
+    with Sandbox(sellers=1, events_per_seller=3, lots_per_event=200, rate_limit=150) as sandbox:
+        procs = [
+            host(sandbox, tmp_path / f"host-{number}", redis_url).popen("lots", "dump", str(event), "--workers", "32")
+            for number, event in enumerate((1000, 1001, 1002))
+        ]
+        outputs = [proc.communicate(timeout=120) for proc in procs]
+        for proc, (stdout, stderr) in zip(procs, outputs, strict=True):
+            assert proc.returncode == 0, stderr
+            assert len(stdout.splitlines()) == 200  # nothing lost
+        throttled = route_count(sandbox, "GET /api/Lot/{id}", "429")
+        sent = route_count(sandbox, "GET /api/Lot/{id}")
+        assert throttled <= 0.02 * sent, f"{throttled} 429s in {sent} lot requests"
+
+
+def test_redis_going_away_mid_run_loses_nothing(tmp_path: Path) -> None:
+    server, url = start_redis_server(tmp_path)
+    try:
+        with Sandbox(sellers=1, events_per_seller=1, lots_per_event=300, latency_ms=20) as sandbox:
+            proc = host(sandbox, tmp_path / "home", url).popen("lots", "dump", "1000", "--workers", "8")
+            deadline = time.monotonic() + 30
+            while lot_requests(sandbox) < 50 and time.monotonic() < deadline:
+                time.sleep(0.02)
+            server.kill()
+            stdout, stderr = proc.communicate(timeout=120)
+        assert proc.returncode == 0, stderr
+        assert len(stdout.splitlines()) == 300
+        assert stderr.count("warning:") == 1 and "continuing without the shared cache" in stderr
+    finally:
+        server.kill()
+        server.wait(timeout=10)
+
+
+def test_a_429_on_one_host_pauses_the_others(redis_url: str) -> None:
+    from lotsdb_cli.http.shared import SharedBudget, SharedHostGate
+
+    redis.Redis.from_url(redis_url).flushdb()
+    host_a = SharedHostGate(8, SharedBudget(redis_url, "api.example:443"))
+    host_b = SharedHostGate(8, SharedBudget(redis_url, "api.example:443"))
+    host_a.record_throttle(0.6)
+    started = time.monotonic()
+    with host_b.admit():
+        waited = time.monotonic() - started
+    assert 0.4 <= waited < 3
+    other_api = SharedHostGate(8, SharedBudget(redis_url, "other.example:443"))
+    started = time.monotonic()
+    with other_api.admit():
+        assert time.monotonic() - started < 0.2  # the pause is per API host

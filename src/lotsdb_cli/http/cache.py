@@ -50,6 +50,13 @@ def ttl_for(url: str, settings: Settings) -> float:
     return settings.ttl
 
 
+REDIS_DOWN = "redis-down"  # one warning when Redis fails, whether the cache or the rate budget notices
+
+
+def redis_down_message(location: str, exc: BaseException) -> str:
+    return f"Redis at {_safe_url(location)} failed ({_short(exc)}); continuing without the shared cache and rate budget"
+
+
 def is_redis(location: str) -> bool:
     return location.startswith(("redis://", "rediss://", "unix://"))
 
@@ -278,6 +285,9 @@ class GuardedCache:
 
     def fail(self, exc: BaseException) -> None:
         self.broken = True
+        if is_redis(self._location):
+            self._warn(redis_down_message(self._location, exc), once_key=REDIS_DOWN)
+            return
         self._warn(
             f"HTTP cache {_safe_url(self._location)} failed ({_short(exc)}); continuing without it",
             once_key="cache-broken",

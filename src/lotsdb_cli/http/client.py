@@ -47,6 +47,7 @@ from lotsdb_cli.http.cache import (
     cache_failure_types,
     describe,
     expiry_rules,
+    is_redis,
     open_cache,
     ttl_for,
 )
@@ -206,8 +207,22 @@ class HttpClient:
         with self._lock:
             gate = self._gates.get(host)
             if gate is None:
-                gate = self._gates[host] = HostGate(self.max_in_flight)
+                gate = self._gates[host] = self._new_gate(host)
             return gate
+
+    def _new_gate(self, host: str) -> HostGate:
+        """A local gate, or one sharing its pause and pace through Redis when the cache is there."""
+        location = self.settings.cache_location
+        if self.settings.no_cache or not is_redis(location) or self.cache.kind != "redis":
+            return HostGate(self.max_in_flight)
+        from lotsdb_cli.http.shared import SharedBudget, SharedHostGate
+
+        try:
+            budget = SharedBudget(location, host, warn=self._warn)
+        except Exception as exc:
+            self._warn(f"the shared rate budget in Redis is unavailable ({type(exc).__name__}); using local limits")
+            return HostGate(self.max_in_flight)
+        return SharedHostGate(self.max_in_flight, budget)
 
     def set_max_in_flight(self, workers: int) -> None:
         """At most `workers` requests in flight per host (gates adapt below that)."""
