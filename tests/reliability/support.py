@@ -50,7 +50,7 @@ def wait_for_answers(sandbox: Sandbox, route: str, count: int, proc: subprocess.
         raise
 
 
-def settle(sandbox: Sandbox, quiet: float = 0.3) -> None:
+def settle(sandbox: Sandbox, quiet: float = 0.8) -> None:
     """Until the sandbox has answered what a killed client had in flight (its counters are still)."""
     last = sandbox.stats()["requests"]
     stable_since = time.monotonic()
