@@ -639,13 +639,7 @@ def write_albums_csv(path: Path, rows: int) -> None:
 def catalog_token(session: requests.Session, url: str) -> str:
     response = session.post(
         f"{url}/connect/token",
-        data={
-            "grant_type": "password",
-            "username": DEMO.username,
-            "password": DEMO.password,
-            "client_id": DEMO.client_id,
-            "client_secret": DEMO.client_secret,
-        },
+        data=DEMO.password_form(),
         timeout=30,
     )
     response.raise_for_status()

@@ -168,13 +168,7 @@ def sandbox() -> Iterator[Sandbox]:
 def catalog_session(sb: Sandbox) -> requests.Session:
     token = requests.post(
         sb.url + "/connect/token",
-        data={
-            "grant_type": "password",
-            "username": DEMO.username,
-            "password": DEMO.password,
-            "client_id": DEMO.client_id,
-            "client_secret": DEMO.client_secret,
-        },
+        data=DEMO.password_form(),
         timeout=5,
     ).json()["access_token"]
     session = requests.Session()
@@ -375,13 +369,7 @@ def test_token_responses(sandbox: Sandbox) -> None:
     """Neither contract describes the token endpoints; contracts/README.md gives their fields."""
     identity = requests.post(
         sandbox.url + "/connect/token",
-        data={
-            "grant_type": "password",
-            "username": DEMO.username,
-            "password": DEMO.password,
-            "client_id": DEMO.client_id,
-            "client_secret": DEMO.client_secret,
-        },
+        data=DEMO.password_form(),
         timeout=5,
     )
     spotify = requests.post(

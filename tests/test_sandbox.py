@@ -35,15 +35,7 @@ def sb() -> Iterator[Sandbox]:
 
 
 def password_grant(sb: Sandbox, **overrides: str) -> requests.Response:
-    form = {
-        "grant_type": "password",
-        "username": DEMO.username,
-        "password": DEMO.password,
-        "client_id": DEMO.client_id,
-        "client_secret": DEMO.client_secret,
-        "scope": "offline_access",
-        **overrides,
-    }
+    form = {**DEMO.password_form(), **overrides}
     return requests.post(sb.url + "/connect/token", data=form, timeout=5)
 
 
@@ -816,13 +808,7 @@ def test_cli_serve_answers_then_stops_cleanly(stop_signal: signal.Signals) -> No
         assert requests.get(url + "/_sandbox/stats", timeout=5).json()["requests"] == 0
         token = requests.post(
             url + "/connect/token",
-            data={
-                "grant_type": "password",
-                "username": DEMO.username,
-                "password": DEMO.password,
-                "client_id": DEMO.client_id,
-                "client_secret": DEMO.client_secret,
-            },
+            data=DEMO.password_form(),
             timeout=5,
         ).json()["access_token"]
         assert bearer_session(token).get(url + "/api/Lot/100000").status_code == 200

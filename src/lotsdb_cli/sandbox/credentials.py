@@ -16,6 +16,17 @@ class DemoCredentials:
     spotify_client_id: str = "sandbox-spotify-client"
     spotify_client_secret: str = "sandbox-spotify-secret"
 
+    def password_form(self) -> dict[str, str]:
+        """The form of a password-grant token request with these credentials."""
+        return {
+            "grant_type": "password",
+            "username": self.username,
+            "password": self.password,
+            "client_id": self.client_id,
+            "client_secret": self.client_secret,
+            "scope": "offline_access",
+        }
+
 
 DEMO = DemoCredentials()
 
