@@ -216,3 +216,18 @@ def test_event_without_lots_and_seller_without_events(isolated_home: Path) -> No
         cli = Cli({**sandbox.env(), "LOTSDB_HOME": str(isolated_home)})
         none = cli("events", "list", "--seller", "1", "--all", "--format", "json")
         assert none.code == 0 and json.loads(none.stdout) == []
+
+
+def test_a_stop_mid_dump_names_its_cause_and_fails_no_lot(cli: Cli, sandbox: Sandbox) -> None:
+    """Lots refused because the run was stopping are neither failures nor the reason shown."""
+    # 32 workers queue at a gate that admits 8 at first, in no particular order: lots before the
+    # stopper are still waiting when its 429 closes the gate.
+    stopper = event_lot_ids(sandbox)[12]
+    sandbox.set(latency_ms=50)
+    sandbox.add_fault(f"/api/Lot/{stopper}$", "retry_after", value="3600")
+    result = cli("lots", "dump", str(EVENT), "--workers", "32")
+    assert result.code == 75
+    assert "rate-limiting" in result.stderr and "run again after" in result.stderr
+    assert "the run is stopping" not in result.stderr
+    assert ", 0 failed" in result.stderr
+    assert len(result.stdout.splitlines()) <= 12  # lots before the stop, in order

@@ -7,16 +7,7 @@ from dataclasses import dataclass, field
 
 from lotsdb_cli.albums.models import Album
 from lotsdb_cli.albums.store import AlbumStore
-from lotsdb_cli.errors import (
-    ApiError,
-    AuthError,
-    ConfigError,
-    LotsdbError,
-    NotFound,
-    OfflineMiss,
-    RateLimited,
-    Unreachable,
-)
+from lotsdb_cli.errors import ApiError, NotFound, stops_the_run
 from lotsdb_cli.fetcher import ordered_map
 from lotsdb_cli.spotify import BATCH_SIZE, SpotifyClient, cover_url
 
@@ -40,10 +31,6 @@ class AlbumResult:
     album: Album
     changed: bool = False
     error: str | None = None
-
-
-def is_fatal(error: LotsdbError) -> bool:
-    return isinstance(error, RateLimited | Unreachable | AuthError | ConfigError | OfflineMiss)
 
 
 def fetch_and_store(store: AlbumStore, spotify: SpotifyClient, album: Album) -> AlbumResult:
@@ -90,7 +77,7 @@ def refresh(
     def work(album: Album) -> AlbumResult:
         return fetch_and_store(store, spotify, album)
 
-    for outcome in ordered_map(work, albums, workers=workers, is_fatal=is_fatal):
+    for outcome in ordered_map(work, albums, workers=workers, is_fatal=stops_the_run):
         if outcome.error is not None:
             reason = outcome.error.message
             summary.failed.append((outcome.item, reason))

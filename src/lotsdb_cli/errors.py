@@ -100,6 +100,20 @@ class RateLimited(TemporarilyUnavailable):
         self.quota = quota
 
 
+class RunStopping(TemporarilyUnavailable):
+    """A request was not sent because another one stopped the run (the gates are closed)."""
+
+
+def stops_the_run(error: LotsdbError) -> bool:
+    """Errors that end a batch (a dump, a refresh) instead of failing one item of it.
+
+    Rate limits beyond --max-wait, an unreachable host, missing or refused credentials and an
+    --offline miss would fail every other item the same way; a 404 or a lot that keeps answering
+    5xx is one failed item.
+    """
+    return isinstance(error, RateLimited | Unreachable | RunStopping | ConfigError | OfflineMiss)
+
+
 class InvalidInput(LotsdbError):
     """An input file or stream cannot be used at all."""
 

@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import queue
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-from lotsdb_cli.errors import LotsdbError
+from lotsdb_cli.errors import LotsdbError, RunStopping
+
+CAUSE_WAIT = 5.0  # seconds to wait for the reason a run stopped, once a refused request shows it
 
 Item = TypeVar("Item")
 Result = TypeVar("Result")
@@ -76,6 +79,23 @@ def ordered_map(
     def _ends_run(error: LotsdbError) -> bool:
         return isinstance(error, _Unexpected) or is_fatal(error)
 
+    def the_cause(error: LotsdbError) -> LotsdbError:
+        """The error that stopped the run, rather than a request refused because of it.
+
+        An item waiting at the gate when another item hit a stop condition (a rate limit beyond
+        --max-wait) is refused with `RunStopping`; if it comes first in order, the run must still
+        end with the reason, which its worker is reporting at about the same moment.
+        """
+        deadline = time.monotonic() + CAUSE_WAIT
+        with ready:
+            while isinstance(error, RunStopping):
+                cause = next((found for found in stopping if not isinstance(found, RunStopping)), None)
+                remaining = deadline - time.monotonic()
+                if cause is not None or remaining <= 0:
+                    return cause or error
+                ready.wait(min(0.1, remaining))
+        return error
+
     def ensure_threads() -> None:
         if not threads:
             for number in range(workers):
@@ -110,7 +130,7 @@ def ordered_map(
                 outcome = done.pop(next_index)
             next_index += 1
             if outcome.error is not None and _ends_run(outcome.error):
-                raise _reraise(outcome.error)
+                raise _reraise(the_cause(outcome.error))
             yield outcome
     finally:
         stopping.append(LotsdbError("run stopped"))

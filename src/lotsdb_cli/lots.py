@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lotsdb_cli.catalog import CatalogClient
-from lotsdb_cli.errors import AuthError, ConfigError, LotsdbError, OfflineMiss, TemporarilyUnavailable, UsageError
+from lotsdb_cli.errors import UsageError, stops_the_run
 from lotsdb_cli.fetcher import ordered_map
 from lotsdb_cli.http.client import Fetched
 
@@ -79,17 +79,6 @@ class LotResult:
     error: str | None = None
 
 
-def is_fatal(error: LotsdbError) -> bool:
-    """Errors that stop a dump (the rest are one failed lot each)."""
-    if isinstance(error, TemporarilyUnavailable):
-        # Rate limits past --max-wait and an unreachable host stop the run; a lot that keeps
-        # answering 5xx is one failed lot.
-        from lotsdb_cli.errors import RateLimited, Unreachable
-
-        return isinstance(error, RateLimited | Unreachable)
-    return isinstance(error, AuthError | ConfigError | OfflineMiss)
-
-
 def event_lots(event: dict[str, Any]) -> list[tuple[int, str | None]]:
     """(lot id, lot number) of an event, in the event's order; entries without an id are skipped."""
     entries = []
@@ -127,7 +116,7 @@ def dump_lots(
     def probe(item: tuple[tuple[int, str | None], Fetched | None]) -> Fetched | None:
         return item[1]
 
-    for outcome in ordered_map(fetch, probed(), workers=workers, is_fatal=is_fatal, probe=probe):
+    for outcome in ordered_map(fetch, probed(), workers=workers, is_fatal=stops_the_run, probe=probe):
         (lot_id, lot_number), _ = outcome.item
         if outcome.error is not None:
             summary.failed[lot_id] = outcome.error.message

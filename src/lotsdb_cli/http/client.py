@@ -38,6 +38,7 @@ from lotsdb_cli.errors import (
     NotFound,
     OfflineMiss,
     RateLimited,
+    RunStopping,
     TemporarilyUnavailable,
     Unreachable,
 )
@@ -490,7 +491,7 @@ class HttpClient:
                 response = self._send_through(session, request, options)
                 latency = time.monotonic() - started
         except GateClosed:
-            raise TemporarilyUnavailable("the run is stopping; request not sent") from None
+            raise RunStopping("the run is stopping; request not sent") from None
         except requests.ConnectTimeout:
             raise RetryableResponse(
                 f"cannot connect (no answer within {timeout[0]:g}s)", url=request.url or "", unreachable=True
