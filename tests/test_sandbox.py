@@ -820,3 +820,18 @@ def test_cli_serve_answers_then_stops_cleanly(stop_signal: signal.Signals) -> No
             server.wait()
     assert server.returncode == 0
     assert "Traceback" not in rest
+
+
+def test_a_client_hanging_up_mid_request_prints_nothing(capsys: pytest.CaptureFixture[str]) -> None:
+    import socket
+    import struct
+
+    with Sandbox(**SMALL, latency_ms=150) as sandbox:
+        host, port = sandbox.url.removeprefix("http://").rsplit(":", 1)
+        for _ in range(3):
+            client = socket.create_connection((host, int(port)))
+            client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))  # close with RST
+            client.sendall(b"GET /api/Lot/100000 HTTP/1.1\r\nHost: sandbox\r\n\r\n")
+            client.close()
+        time.sleep(0.5)  # the handlers wake from the latency into a reset connection
+    assert capsys.readouterr().err == ""
