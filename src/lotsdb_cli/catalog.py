@@ -95,13 +95,6 @@ class CatalogClient:
             raise BadResponse(f"GET /api/Lot/{lot_id}: expected a JSON object, got {type(fetched.data).__name__}")
         return fetched
 
-    def cached_lot(self, lot_id: int) -> Fetched | None:
-        """The fresh cached copy of a lot, without any request (None when not cached)."""
-        if self.http.settings.refresh or self.http.settings.no_cache:
-            return None
-        fetched = self.http.cached_json(self.lot_url(lot_id))
-        return fetched if fetched is not None and isinstance(fetched.data, dict) else None
-
     def cached_lots(self, lot_ids: Sequence[int]) -> dict[int, Fetched]:
         """The fresh cached copies of many lots, read from the cache at once (no request)."""
         if self.http.settings.refresh or self.http.settings.no_cache:

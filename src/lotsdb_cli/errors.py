@@ -36,10 +36,6 @@ class LotsdbError(Exception):
     def message(self) -> str:
         return str(self)
 
-    def with_hint(self, hint: str) -> LotsdbError:
-        self.hint = hint
-        return self
-
 
 class UsageError(LotsdbError):
     """The command line asked for something that cannot be done (bad id, bad value)."""

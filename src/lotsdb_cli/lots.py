@@ -189,7 +189,3 @@ def override_body(lot: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any
         "overridenData": [*overrides, entry],
         "catalogs": [item for item in lot.get("catalogs") or [] if isinstance(item, dict)],
     }
-
-
-def _has_link(link: Any) -> bool:
-    return isinstance(link, dict) and bool(link.get("link"))

@@ -34,10 +34,6 @@ class SpotifyClient:
         album = self._object(self.album_url(album_id), {"market": self.market})
         return self._with_all_tracks(album)
 
-    def cached_album(self, album_id: str) -> dict[str, Any] | None:
-        fetched = self.http.cached_json(self.album_url(album_id), {"market": self.market})
-        return fetched.data if fetched is not None and isinstance(fetched.data, dict) else None
-
     @property
     def batch_allowed(self) -> bool | None:
         return self._batch_allowed

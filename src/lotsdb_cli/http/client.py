@@ -257,19 +257,6 @@ class HttpClient:
         """GET `url` and return its body as bytes (CSV exports), cached like everything else."""
         return self._get(url, params, None, parse=lambda response: response.content)
 
-    def cached_json(self, url: str, params: Mapping[str, Any] | None = None) -> Fetched | None:
-        """The fresh cached copy of `url`, or None; never touches the network."""
-        prepared = requests.Request("GET", url, params=params).prepare()
-        cached = self._lookup(prepared)
-        if cached is None or cached.is_expired:
-            return None
-        try:
-            fetched = Fetched(_parse_json(cached), url, from_cache=True)
-        except BadResponse:
-            return None
-        self.stats.bump("cache_hits")
-        return fetched
-
     def cached_many(self, urls: Sequence[str]) -> dict[str, Fetched]:
         """The fresh cached copies of many GETs (URLs without params) in one read of the cache.
 

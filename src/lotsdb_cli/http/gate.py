@@ -205,7 +205,3 @@ class HostGate:
         with self._cond:
             self._closed = True
             self._cond.notify_all()
-
-    @property
-    def in_flight(self) -> int:
-        return self._in_flight
