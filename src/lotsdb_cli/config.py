@@ -37,6 +37,8 @@ ENV_FIELDS: dict[str, str] = {
     "LOTSDB_SPOTIFY_API_URL": "spotify_api_url",
     "LOTSDB_SPOTIFY_ACCOUNTS_URL": "spotify_accounts_url",
     "LOTSDB_SPOTIFY_MARKET": "spotify_market",
+    "LOTSDB_CA_BUNDLE": "ca_bundle",
+    "LOTSDB_ALLOW_INSECURE": "allow_insecure",
 }
 SECRET_FIELDS = frozenset({"password", "client_secret", "token", "spotify_client_secret"})
 
@@ -67,6 +69,8 @@ class Settings:
     spotify_api_url: str = DEFAULT_SPOTIFY_API_URL
     spotify_accounts_url: str = DEFAULT_SPOTIFY_ACCOUNTS_URL
     spotify_market: str = "US"
+    ca_bundle: str | None = None  # CA certificates to trust (LOTSDB_CA_BUNDLE, REQUESTS_CA_BUNDLE, SSL_CERT_FILE)
+    allow_insecure: bool = False  # credentials may go over plain http:// to a non-loopback host
     # Global HTTP options (SPEC §3); only the command line sets these.
     no_cache: bool = False
     refresh: bool = False
