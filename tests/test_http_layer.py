@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import stat
-import threading
 import time
 from pathlib import Path
 
@@ -13,7 +12,6 @@ import pytest
 from conftest import Cli, lot_requests, route_count
 
 from lotsdb_cli.config import load_settings
-from lotsdb_cli.http.client import HttpClient
 from lotsdb_cli.sandbox import Sandbox
 
 LOT = 100001
@@ -200,43 +198,45 @@ def test_secrets_stay_out_of_cache_logs_and_output(cli: Cli, sandbox: Sandbox, i
         assert secret not in result.stdout and secret not in result.stderr
 
 
-def test_shared_client_under_32_threads(isolated_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """One HttpClient, 32 threads, 2,400 requests (1,200 distinct lots twice) on a fresh SQLite cache."""
+def test_one_client_under_heavy_concurrency(isolated_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """One HttpClient, 2,400 requests in flight at once (1,200 distinct lots twice) on a fresh SQLite cache."""
     with Sandbox(sellers=4, events_per_seller=3, lots_per_event=100) as sandbox:
         for name, value in sandbox.env().items():
             monkeypatch.setenv(name, value)
-        _hammer(sandbox)
+        _hammer(sandbox, isolated_home)
 
 
-def _hammer(sandbox: Sandbox) -> None:
-    settings = load_settings()
-    lot_ids = [lot_id for lot_id in sandbox.data.lots][:1200] * 2
-    client = HttpClient(settings, max_in_flight=32)
-    auth = client.catalog_auth()
-    errors: list[BaseException] = []
-    seen: dict[int, int] = {}
-    lock = threading.Lock()
+def _hammer(sandbox: Sandbox, isolated_home: Path) -> None:
+    import asyncio
 
-    def worker(chunk: list[int]) -> None:
-        for lot_id in chunk:
-            try:
-                data = client.get_json(f"{settings.catalog_url}/api/Lot/{lot_id}", auth=auth).data
-                with lock:
-                    seen[lot_id] = data["id"]
-            except BaseException as exc:
-                errors.append(exc)
+    from lotsdb_cli import Lotsdb
+    from lotsdb_cli.errors import LotsdbError
 
-    threads = [threading.Thread(target=worker, args=(lot_ids[number::32],)) for number in range(32)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    client.close()
-    assert errors == []
-    assert len(seen) == 1200 and all(key == value for key, value in seen.items())
-    backend = client.cache.backend
-    assert backend is not None and len(backend.responses) == 1200  # no lost write
-    assert lot_requests(sandbox) <= 1200 + 32  # the second pass came from the cache
+    lot_ids = list(sandbox.data.lots)[:1200]
+    with Lotsdb(load_settings()) as db:
+        catalog = db.catalog
+
+        async def fetch_all(ids: list[int]) -> list[int | LotsdbError]:
+            async def one(lot_id: int) -> int | LotsdbError:
+                try:
+                    return int((await catalog.lot(lot_id)).data["id"])
+                except LotsdbError as exc:
+                    return exc
+
+            return list(await asyncio.gather(*(one(lot_id) for lot_id in ids)))
+
+        first = db.run(fetch_all(lot_ids))
+        sent_first = db.http.stats.sent
+        second = db.run(fetch_all(lot_ids))
+        stats = db.http.stats
+    assert first == lot_ids and second == lot_ids  # every answer, each for the lot asked for
+    assert sent_first == 1200 + 1  # the lots and one login, nothing twice
+    assert stats.sent == sent_first and stats.cache_hits == 1200  # the second pass came from the cache
+    assert lot_requests(sandbox) == 1200
+    import sqlite3
+
+    stored = sqlite3.connect(isolated_home / "http_cache.sqlite").execute("SELECT count(*) FROM lotsdb_http")
+    assert stored.fetchone()[0] == 1200  # no lost write
 
 
 def test_two_processes_share_one_cache_file(cli: Cli, sandbox: Sandbox, tmp_path: Path) -> None:

@@ -54,32 +54,19 @@ def environment() -> dict[str, str]:
 
 def run_catalog_calls(home: Path) -> dict[str, Any]:
     """Token (password grant), an event, a lot, a page of sellers, through the real clients."""
-    from lotsdb_cli.catalog import CatalogClient
+    from lotsdb_cli import Lotsdb
     from lotsdb_cli.config import load_settings
-    from lotsdb_cli.http.client import HttpClient
 
     settings = load_settings({**environment(), "LOTSDB_HOME": str(home)}).with_options(no_cache=True)
-    client = HttpClient(settings)
-    catalog = CatalogClient(client, settings)
-    try:
-        return {
-            "event": catalog.event(EVENT_ID),
-            "lot": catalog.lot(LOT_ID).data,
-            "sellers": list(catalog.sellers(limit=3)),
-        }
-    finally:
-        client.close()
+    with Lotsdb(settings) as db:
+        return {"event": db.event(EVENT_ID), "lot": db.lot(LOT_ID), "sellers": list(db.sellers(limit=3))}
 
 
 def run_spotify_calls(home: Path, album_id: str) -> dict[str, Any]:
     """Token (client credentials) and one album through the real client."""
+    from lotsdb_cli import Lotsdb
     from lotsdb_cli.config import load_settings
-    from lotsdb_cli.http.client import HttpClient
-    from lotsdb_cli.spotify import SpotifyClient
 
     settings = load_settings({**environment(), "LOTSDB_HOME": str(home)}).with_options(no_cache=True)
-    client = HttpClient(settings)
-    try:
-        return {"album": SpotifyClient(client, settings).album(album_id)}
-    finally:
-        client.close()
+    with Lotsdb(settings) as db:
+        return {"album": db.run(db.spotify.album(album_id))}

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Sequence
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
+from lotsdb_cli import shapes
 from lotsdb_cli.config import Settings
 from lotsdb_cli.errors import BadResponse, UsageError
 from lotsdb_cli.http.client import Fetched, HttpClient
@@ -18,23 +19,21 @@ class CatalogClient:
         self.http = http
         self.base = settings.catalog_url.rstrip("/")
 
-    def _get(self, path: str, params: dict[str, Any] | None = None) -> Fetched:
-        return self.http.get_json(f"{self.base}{path}", params, auth=self.http.catalog_auth())
-
-    def _object(self, path: str) -> dict[str, Any]:
-        data = self._get(path).data
-        if not isinstance(data, dict):
-            raise BadResponse(f"GET {path}: expected a JSON object, got {type(data).__name__}")
+    async def _object(self, path: str, check: shapes.Check) -> dict[str, Any]:
+        fetched = await self.http.get_json(f"{self.base}{path}", auth=self.http.catalog_auth(), validate=check)
+        data: dict[str, Any] = fetched.data
         return data
 
-    def _pages(self, path: str, params: dict[str, Any], limit: int | None) -> Iterator[dict[str, Any]]:
+    async def _pages(self, path: str, params: dict[str, Any], limit: int | None) -> AsyncIterator[dict[str, Any]]:
         """Every item of a paginated list, page after page, up to `limit` items."""
         page_number, yielded = 1, 0
         previous_items: Any = None
+        check = shapes.page(path)
         while True:
-            page = self._get(path, {**params, "PageNumber": page_number, "PageSize": PAGE_SIZE}).data
-            if not isinstance(page, dict):
-                raise BadResponse(f"GET {path}: expected a page object, got {type(page).__name__}")
+            query = {**params, "PageNumber": page_number, "PageSize": PAGE_SIZE}
+            page = (
+                await self.http.get_json(f"{self.base}{path}", query, auth=self.http.catalog_auth(), validate=check)
+            ).data
             if page_number > 1 and page.get("items") == previous_items:
                 # A server that ignores PageNumber would otherwise be asked for page after page
                 # (totalPages can be 2**31) of the same items.
@@ -47,14 +46,16 @@ class CatalogClient:
                     if limit is not None and yielded >= limit:
                         return
             total_pages = page.get("totalPages") or 0
-            if not page.get("hasNextPage") or page_number >= total_pages or not page.get("items"):
+            if not page.get("hasNextPage") or not isinstance(total_pages, int) or page_number >= total_pages:
+                return
+            if not page.get("items"):
                 return
             page_number += 1
 
     # -- sellers -------------------------------------------------------------------------
     def sellers(
         self, *, name: str | None = None, active: bool | None = None, limit: int | None = None
-    ) -> Iterator[dict[str, Any]]:
+    ) -> AsyncIterator[dict[str, Any]]:
         params: dict[str, Any] = {}
         if name:
             params["Name"] = name
@@ -62,60 +63,80 @@ class CatalogClient:
             params["IsActive"] = "true" if active else "false"
         return self._pages("/api/Seller", params, limit)
 
-    def seller(self, seller_id: int) -> dict[str, Any]:
-        return self._object(f"/api/Seller/{_positive(seller_id, 'seller')}")
+    async def seller(self, seller_id: int) -> dict[str, Any]:
+        seller_id = _positive(seller_id, "seller")
+        return await self._object(f"/api/Seller/{seller_id}", shapes.entity("SellerExpandedDto", seller_id))
 
     # -- events --------------------------------------------------------------------------
-    def events(
-        self, *, seller_id: int | None = None, upcoming: bool = True, limit: int | None = None
+    async def events(
+        self,
+        *,
+        seller_id: int | None = None,
+        upcoming: bool = True,
+        limit: int | None = None,
+        today: dt.date | None = None,
     ) -> list[dict[str, Any]]:
         """Events, soonest first; `upcoming` keeps those starting today (UTC) or later."""
         params: dict[str, Any] = {}
         if seller_id is not None:
             params["SellerIds"] = [_positive(seller_id, "seller")]
-        today = dt.datetime.now(dt.UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+        midnight = start_of_day(today)
         if upcoming:
-            params["StartDate"] = today.strftime("%Y-%m-%dT%H:%M:%SZ")
-        events = list(self._pages("/api/Catalog", params, None))
+            params["StartDate"] = midnight.strftime("%Y-%m-%dT%H:%M:%SZ")
+        events = [event async for event in self._pages("/api/Catalog", params, None)]
         if upcoming:
-            events = [event for event in events if (_start(event) or today) >= today]
-        events.sort(key=lambda event: (_start(event) is None, _start(event) or today, event.get("id") or 0))
+            events = [event for event in events if (event_start(event) or midnight) >= midnight]
+        events.sort(key=lambda event: (event_start(event) is None, event_start(event) or midnight, _id_key(event)))
         return events[:limit] if limit is not None else events
 
-    def event(self, event_id: int) -> dict[str, Any]:
-        return self._object(f"/api/Catalog/{_positive(event_id, 'event')}")
+    async def event(self, event_id: int) -> dict[str, Any]:
+        event_id = _positive(event_id, "event")
+        return await self._object(f"/api/Catalog/{event_id}", shapes.event(event_id))
 
     # -- lots ----------------------------------------------------------------------------
     def lot_url(self, lot_id: int) -> str:
         return f"{self.base}/api/Lot/{lot_id}"
 
-    def lot(self, lot_id: int) -> Fetched:
-        fetched = self.http.get_json(self.lot_url(_positive(lot_id, "lot")), auth=self.http.catalog_auth())
-        if not isinstance(fetched.data, dict):
-            raise BadResponse(f"GET /api/Lot/{lot_id}: expected a JSON object, got {type(fetched.data).__name__}")
-        return fetched
+    async def lot(self, lot_id: int, *, fresh: bool = False) -> Fetched:
+        lot_id = _positive(lot_id, "lot")
+        return await self.http.get_json(
+            self.lot_url(lot_id), auth=self.http.catalog_auth(), validate=shapes.entity("LotDto", lot_id), fresh=fresh
+        )
 
     def cached_lots(self, lot_ids: Sequence[int]) -> dict[int, Fetched]:
         """The fresh cached copies of many lots, read from the cache at once (no request)."""
-        if self.http.settings.refresh or self.http.settings.no_cache:
-            return {}
         urls = {self.lot_url(lot_id): lot_id for lot_id in lot_ids}
         found = self.http.cached_many(list(urls))
-        return {urls[url]: fetched for url, fetched in found.items() if isinstance(fetched.data, dict)}
+        check = shapes.entity("LotDto")
+        return {urls[url]: fetched for url, fetched in found.items() if check(fetched.data) is None}
 
-    def update_lot(self, lot_id: int, body: dict[str, Any]) -> dict[str, Any]:
-        data = self.http.put_json(self.lot_url(_positive(lot_id, "lot")), body, auth=self.http.catalog_auth())
-        self.http.invalidate(self.lot_url(lot_id))
+    async def update_lot(self, lot_id: int, body: dict[str, Any]) -> dict[str, Any]:
+        url = self.lot_url(_positive(lot_id, "lot"))
+        try:
+            data = await self.http.put_json(url, body, auth=self.http.catalog_auth())
+        finally:
+            self.http.invalidate(url)  # whatever the answer, the cached copy may be out of date now
         return data if isinstance(data, dict) else {}
 
 
 def _positive(value: int, what: str) -> int:
-    if not isinstance(value, int) or value < 1:
+    if not shapes.is_id(value) or value < 1:
         raise UsageError(f"{what} id must be a positive integer, not {value!r}")
     return value
 
 
-def _start(event: dict[str, Any]) -> dt.datetime | None:
+def _id_key(event: dict[str, Any]) -> int:
+    value = event.get("id")
+    return value if isinstance(value, int) else 0
+
+
+def start_of_day(today: dt.date | None = None) -> dt.datetime:
+    """Midnight UTC of `today` (default: the current UTC date)."""
+    day = today or dt.datetime.now(dt.UTC).date()
+    return dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC)
+
+
+def event_start(event: dict[str, Any]) -> dt.datetime | None:
     text = event.get("startDate")
     if not isinstance(text, str):
         return None

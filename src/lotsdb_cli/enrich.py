@@ -1,14 +1,18 @@
-"""Enriching the album store from Spotify: just in time for one album, or in bulk."""
+"""Enriching the album store from Spotify: just in time for one album, or in bulk.
+
+Each album is stored as soon as its answer arrives, and the summary counts at that moment, so a
+run stopped by a quota or a signal reports exactly what the database holds.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
 from lotsdb_cli.albums.models import Album
 from lotsdb_cli.albums.store import AlbumStore
 from lotsdb_cli.errors import ApiError, NotFound, stops_the_run
-from lotsdb_cli.fetcher import ordered_map
+from lotsdb_cli.fetcher import ordered_batches
 from lotsdb_cli.spotify import BATCH_SIZE, SpotifyClient, cover_url
 
 
@@ -25,6 +29,12 @@ class RefreshSummary:
             f"{len(self.failed)} failed, {self.skipped} skipped"
         )
 
+    def count(self, result: AlbumResult) -> None:
+        if result.changed:
+            self.refreshed += 1
+        else:
+            self.unchanged += 1
+
 
 @dataclass
 class AlbumResult:
@@ -33,11 +43,13 @@ class AlbumResult:
     error: str | None = None
 
 
-def fetch_and_store(store: AlbumStore, spotify: SpotifyClient, album: Album) -> AlbumResult:
+async def fetch_and_store(
+    store: AlbumStore, spotify: SpotifyClient, album: Album, *, fresh: bool = False
+) -> AlbumResult:
     """Fetch one album from Spotify and store it; 404/400 are recorded on the album."""
     assert album.spotify_id is not None
     try:
-        metadata = spotify.album(album.spotify_id)
+        metadata = await spotify.album(album.spotify_id, fresh=fresh)
     except NotFound as exc:
         store.store_error(album.spotify_id, f"not found on Spotify: {exc}", not_found=True)
         raise
@@ -54,62 +66,70 @@ def _store(store: AlbumStore, album: Album, metadata: dict[str, object]) -> Albu
     return AlbumResult(updated, changed=changed)
 
 
-def ensure_fresh(store: AlbumStore, spotify: SpotifyClient, album: Album, max_age: float) -> Album:
+async def ensure_fresh(store: AlbumStore, spotify: SpotifyClient, album: Album, max_age: float) -> Album:
     """The album, fetched from Spotify first when its metadata or cover is missing or too old."""
     if not album.needs_fetch(max_age):
         return album
-    return fetch_and_store(store, spotify, album).album
+    return (await fetch_and_store(store, spotify, album)).album
 
 
-def refresh(
+async def refresh_batches(
     store: AlbumStore,
     spotify: SpotifyClient,
     albums: list[Album],
     *,
     workers: int,
     summary: RefreshSummary,
-    on_failure: Callable[[Album, str], None] = lambda album, reason: None,
-) -> Iterator[AlbumResult]:
-    """Fetch and store every album (each stored as soon as it arrives), in the given order."""
+    fresh: bool = False,
+) -> AsyncIterator[list[AlbumResult]]:
+    """Fetch and store every album, in the given order, in batches of results.
+
+    `fresh` asks Spotify even when the HTTP cache holds a fresh answer (`refresh --force`).
+    """
     spotify.http.set_max_in_flight(workers)
-    albums = _batch_first(store, spotify, albums, summary)
+    singles = []
+    async for stored, remaining in _batch_first(store, spotify, albums, summary, fresh=fresh):
+        if stored:
+            yield stored
+        singles = remaining
 
-    def work(album: Album) -> AlbumResult:
-        return fetch_and_store(store, spotify, album)
+    async def work(album: Album) -> AlbumResult:
+        result = await fetch_and_store(store, spotify, album, fresh=fresh)
+        summary.count(result)
+        return result
 
-    for outcome in ordered_map(work, albums, workers=workers, is_fatal=stops_the_run):
-        if outcome.error is not None:
-            reason = outcome.error.message
-            summary.failed.append((outcome.item, reason))
-            on_failure(outcome.item, reason)
-            yield AlbumResult(outcome.item, error=reason)
-            continue
-        result = outcome.result
-        assert result is not None
-        if result.changed:
-            summary.refreshed += 1
-        else:
-            summary.unchanged += 1
-        yield result
+    async for batch in ordered_batches(work, singles, workers=workers, is_fatal=stops_the_run):
+        results = []
+        for outcome in batch:
+            if outcome.error is not None:
+                summary.failed.append((outcome.item, outcome.error.message))
+                results.append(AlbumResult(outcome.item, error=outcome.error.message))
+            else:
+                assert outcome.result is not None
+                results.append(outcome.result)
+        yield results
 
 
-def _batch_first(
-    store: AlbumStore, spotify: SpotifyClient, albums: list[Album], summary: RefreshSummary
-) -> list[Album]:
-    """Use the batch endpoint while the app is allowed to; return the albums still to fetch singly."""
+async def _batch_first(
+    store: AlbumStore, spotify: SpotifyClient, albums: list[Album], summary: RefreshSummary, *, fresh: bool
+) -> AsyncIterator[tuple[list[AlbumResult], list[Album]]]:
+    """Use the batch endpoint while the app is allowed to; the last item says which albums are left."""
     remaining = list(albums)
     singles: list[Album] = []
     while remaining and spotify.batch_allowed is not False:
         chunk, remaining = remaining[:BATCH_SIZE], remaining[BATCH_SIZE:]
-        found = spotify.albums_batch([album.spotify_id for album in chunk if album.spotify_id])
+        found = await spotify.albums_batch([album.spotify_id for album in chunk if album.spotify_id], fresh=fresh)
         if found is None:  # 403: this app may not batch; everything goes one per call
-            return singles + chunk + remaining
+            remaining = chunk + remaining
+            break
+        stored = []
         for album in chunk:
             metadata = found.get(album.spotify_id or "")
             if metadata is None:
                 singles.append(album)  # null in a batch: ask singly, which tells 404 from 400
                 continue
             result = _store(store, album, metadata)
-            summary.refreshed += result.changed
-            summary.unchanged += not result.changed
-    return singles + remaining
+            summary.count(result)
+            stored.append(result)
+        yield stored, []
+    yield [], singles + remaining

@@ -18,7 +18,9 @@ class ExitStatus(enum.IntEnum):
     PARTIAL = 3
     AUTH = 4
     TEMPFAIL = 75
+    HANGUP = 129
     INTERRUPTED = 130
+    TERMINATED = 143
 
 
 class LotsdbError(Exception):
@@ -49,6 +51,10 @@ class ConfigError(LotsdbError):
 
 class AuthError(ConfigError):
     """Credentials are missing or were refused."""
+
+
+class TlsError(ConfigError):
+    """The server's TLS certificate did not verify, or the TLS handshake failed."""
 
 
 class OfflineMiss(LotsdbError):
@@ -118,3 +124,11 @@ class PartialFailure(LotsdbError):
     """Some items of a batch failed; the rest were written."""
 
     exit_status = ExitStatus.PARTIAL
+
+
+class Stopped(KeyboardInterrupt):
+    """The process was asked to stop by a signal (SIGTERM from `timeout` or systemd, SIGHUP)."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum

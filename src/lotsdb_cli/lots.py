@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from lotsdb_cli import shapes
 from lotsdb_cli.catalog import CatalogClient
-from lotsdb_cli.errors import UsageError, stops_the_run
-from lotsdb_cli.fetcher import ordered_map
+from lotsdb_cli.errors import BadResponse, UsageError, stops_the_run
+from lotsdb_cli.fetcher import ordered_batches
 from lotsdb_cli.http.client import Fetched
 
 # LotDataDto's fields in the contract's order, with the JSON type of each (all nullable).
@@ -54,6 +55,8 @@ def csv_row(lot: dict[str, Any], lot_number: str | None) -> dict[str, Any]:
 
 @dataclass
 class DumpSummary:
+    """What a dump did, counted where it happened: a lot counts as fetched once it is in the cache."""
+
     total: int = 0
     fetched: int = 0
     from_cache: int = 0
@@ -62,13 +65,21 @@ class DumpSummary:
 
     @property
     def done(self) -> int:
-        return self.fetched + self.from_cache + len(self.failed)
+        return self.fetched + self.from_cache + self.stale + len(self.failed)
 
     def line(self) -> str:
         return (
             f"lots: {self.total} total, {self.fetched} fetched, {self.from_cache} from cache, "
             f"{self.stale} served stale, {len(self.failed)} failed"
         )
+
+    def count(self, fetched: Fetched) -> None:
+        if fetched.stale:
+            self.stale += 1
+        elif fetched.from_cache:
+            self.from_cache += 1
+        else:
+            self.fetched += 1
 
 
 @dataclass
@@ -80,59 +91,55 @@ class LotResult:
 
 
 def event_lots(event: dict[str, Any]) -> list[tuple[int, str | None]]:
-    """(lot id, lot number) of an event, in the event's order; entries without an id are skipped."""
+    """(lot id, lot number) of an event, in the event's order; `BadResponse` if an entry is unusable."""
+    problem = shapes.event()(event)
+    if problem is not None:
+        raise BadResponse(f"event {event.get('id')}: {problem}")
     entries = []
     for entry in event.get("lots") or []:
-        if isinstance(entry, dict) and isinstance(entry.get("id"), int):
-            lot_number = entry.get("lotNumber")
-            entries.append((entry["id"], lot_number if isinstance(lot_number, str) else None))
+        lot_number = entry.get("lotNumber")
+        entries.append((entry["id"], lot_number if isinstance(lot_number, str) else None))
     return entries
 
 
-def dump_lots(
-    catalog: CatalogClient,
-    lots: list[tuple[int, str | None]],
-    *,
-    workers: int,
-    summary: DumpSummary,
-    on_result: Callable[[LotResult], None] = lambda result: None,
-) -> Iterator[LotResult]:
-    """Every lot, in order, fetched concurrently; cached lots are read without a request."""
+async def dump_batches(
+    catalog: CatalogClient, lots: list[tuple[int, str | None]], *, workers: int, summary: DumpSummary
+) -> AsyncIterator[list[LotResult]]:
+    """Every lot, in order, in batches, fetched concurrently; cached lots are read without a request."""
     summary.total = len(lots)
     catalog.http.set_max_in_flight(workers)
+    Entry = tuple[tuple[int, str | None], Fetched | None]
 
-    def probed() -> Iterator[tuple[tuple[int, str | None], Fetched | None]]:
-        # The cache is read a chunk of lots at a time (one query each), as the fetcher asks for
-        # more work: a warm dump makes no per-lot lookups, and memory stays flat.
+    def probed() -> Iterator[Entry]:
+        # The cache is read a chunk of lots at a time (one query each), as the workers ask for
+        # more: a warm dump makes no per-lot lookups, and memory stays flat.
         for start in range(0, len(lots), PROBE_CHUNK):
             chunk = lots[start : start + PROBE_CHUNK]
             cached = catalog.cached_lots([lot_id for lot_id, _ in chunk])
             for entry in chunk:
                 yield entry, cached.pop(entry[0], None)
 
-    def fetch(item: tuple[tuple[int, str | None], Fetched | None]) -> Fetched:
-        return catalog.lot(item[0][0])
+    async def fetch(item: Entry) -> Fetched:
+        fetched = await catalog.lot(item[0][0])
+        summary.count(fetched)
+        return fetched
 
-    def probe(item: tuple[tuple[int, str | None], Fetched | None]) -> Fetched | None:
+    def probe(item: Entry) -> Fetched | None:
+        if item[1] is not None:
+            summary.from_cache += 1
         return item[1]
 
-    for outcome in ordered_map(fetch, probed(), workers=workers, is_fatal=stops_the_run, probe=probe):
-        (lot_id, lot_number), _ = outcome.item
-        if outcome.error is not None:
-            summary.failed[lot_id] = outcome.error.message
-            result = LotResult(lot_id, lot_number, None, outcome.error.message)
-        else:
-            fetched = outcome.result
-            assert fetched is not None
-            if fetched.stale:
-                summary.stale += 1
-            elif fetched.from_cache:
-                summary.from_cache += 1
+    async for batch in ordered_batches(fetch, probed(), workers=workers, is_fatal=stops_the_run, probe=probe):
+        results = []
+        for outcome in batch:
+            (lot_id, lot_number), _ = outcome.item
+            if outcome.error is not None:
+                summary.failed[lot_id] = outcome.error.message
+                results.append(LotResult(lot_id, lot_number, None, outcome.error.message))
             else:
-                summary.fetched += 1
-            result = LotResult(lot_id, lot_number, fetched.data)
-        on_result(result)
-        yield result
+                assert outcome.result is not None
+                results.append(LotResult(lot_id, lot_number, outcome.result.data))
+        yield results
 
 
 def parse_assignments(assignments: list[str]) -> dict[str, Any]:
@@ -189,3 +196,32 @@ def override_body(lot: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any
         "overridenData": [*overrides, entry],
         "catalogs": [item for item in lot.get("catalogs") or [] if isinstance(item, dict)],
     }
+
+
+@dataclass
+class OverrideResult:
+    lot: dict[str, Any]  # the lot after the override (or as it is, when nothing changed or on a dry run)
+    body: dict[str, Any] | None  # the UpdateLotRequest sent (or that would be sent); None: no change
+    sent: bool = False
+
+
+async def override_lot(
+    catalog: CatalogClient, lot_id: int, changes: dict[str, Any], *, dry_run: bool
+) -> OverrideResult:
+    """Append an override built from the current effective data plus `changes`; nothing when it changes nothing."""
+    current = (await catalog.lot(lot_id, fresh=True)).data
+    effective = effective_data(current)
+    if all(_same(effective.get(name), value) for name, value in changes.items()):
+        return OverrideResult(current, None)
+    body = override_body(current, changes)
+    if dry_run:
+        return OverrideResult(current, body)
+    updated = await catalog.update_lot(lot_id, body)
+    return OverrideResult(updated, body, sent=True)
+
+
+def _same(stored: Any, wanted: Any) -> bool:
+    """Equal as the API sees it: 2 and 2.0 are the same number, True is not 1."""
+    if isinstance(stored, bool) or isinstance(wanted, bool):
+        return type(stored) is type(wanted) and stored == wanted
+    return bool(stored == wanted)

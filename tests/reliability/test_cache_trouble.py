@@ -43,7 +43,7 @@ def test_cache_with_garbled_entries(cli: Cli, sandbox: Sandbox, isolated_home: P
     assert cli.proc("lots", "dump", str(EVENT)).returncode == 0
     connection = sqlite3.connect(isolated_home / "http_cache.sqlite")
     with connection:
-        connection.execute("UPDATE responses SET value = X'00FF00FF'")
+        connection.execute("UPDATE lotsdb_http SET body = X'00FF00FF'")
     connection.close()
     result = cli.proc("lots", "dump", str(EVENT))
     assert result.returncode == 0, result.stderr
@@ -85,7 +85,7 @@ def test_redis_down(cli: Cli, sandbox: Sandbox) -> None:
 
 @pytest.mark.parametrize(
     ("limit", "about"),
-    [(30_000, "unusable"), (200_000, "failed")],
+    [(4_000, "unusable"), (60_000, "failed")],
     ids=["full-before-the-cache-exists", "full-half-way-through"],
 )
 def test_disk_full_for_the_cache(cli: Cli, sandbox: Sandbox, limit: int, about: str) -> None:

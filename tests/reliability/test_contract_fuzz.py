@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from lotsdb_cli.albums.store import AlbumStore
 from lotsdb_cli.cli.albums import album_details
+from lotsdb_cli.errors import BadResponse
 from lotsdb_cli.lots import CSV_COLUMNS, csv_row, effective_data, event_lots, override_body
 from lotsdb_cli.output import FORMATS, RecordWriter, flatten, render_table
 from lotsdb_cli.sandbox import Sandbox
@@ -79,8 +80,13 @@ def test_any_lots_round_trip_through_json_and_jsonl(lots: list[dict[str, Any]]) 
 @PURE
 @given(event=schemas.catalog("CatalogExpandedDto"))
 def test_any_event_lists_its_lots(event: dict[str, Any]) -> None:
-    for lot_id, lot_number in event_lots(event):
-        assert isinstance(lot_id, int) and (lot_number is None or isinstance(lot_number, str))
+    try:
+        listed = event_lots(event)
+    except BadResponse as exc:  # entries without a usable id are named, never skipped silently
+        assert "no integer id" in str(exc)
+        listed = []
+    for lot_id, lot_number in listed:
+        assert isinstance(lot_id, int) and lot_id > 0 and (lot_number is None or isinstance(lot_number, str))
     for fmt in FORMATS:
         written([flatten(event)], fmt)
 
@@ -126,6 +132,8 @@ def fuzz_cli(fuzz_sandbox: Sandbox, isolated_home: Path) -> Cli:
 @THROUGH_CLI
 @given(lot=schemas.catalog("LotDto"), fmt=st.sampled_from(FORMATS))
 def test_lots_show_any_lot(fuzz_cli: Cli, fuzz_sandbox: Sandbox, lot: dict[str, Any], fmt: str) -> None:
+    if "id" in lot:
+        lot["id"] = EVENT * 100  # the lot asked for (an answer about another lot is refused: test_bad_shapes)
     answer_with(fuzz_sandbox, r"^/api/Lot/\d+$", lot)
     result = fuzz_cli("--no-cache", "lots", "show", str(EVENT * 100), "--format", fmt)
     assert result.code == 0, result.stderr
@@ -135,9 +143,12 @@ def test_lots_show_any_lot(fuzz_cli: Cli, fuzz_sandbox: Sandbox, lot: dict[str, 
 @THROUGH_CLI
 @given(event=schemas.catalog("CatalogExpandedDto"), fmt=st.sampled_from(["jsonl", "csv"]))
 def test_lots_dump_any_event(fuzz_cli: Cli, fuzz_sandbox: Sandbox, event: dict[str, Any], fmt: str) -> None:
+    if "id" in event:
+        event["id"] = EVENT
     answer_with(fuzz_sandbox, r"^/api/Catalog/\d+$", event)
     result = fuzz_cli("--no-cache", "--retries", "0", "lots", "dump", str(EVENT), "--format", fmt)
-    assert result.code in (0, 3), result.stderr  # lots the sandbox does not know fail, one by one
+    # 3: lots the sandbox does not know fail, one by one; 1: entries without a usable id are named
+    assert result.code in (0, 3) or (result.code == 1 and "no integer id" in result.stderr), result.stderr
     assert_no_crash(result.stderr)
 
 

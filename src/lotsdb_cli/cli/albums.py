@@ -39,12 +39,12 @@ def import_albums(
     """
     from lotsdb_cli.albums.importer import import_albums as run_import
     from lotsdb_cli.albums.importer import write_reject_log
-    from lotsdb_cli.cli import console
     from lotsdb_cli.errors import PartialFailure
 
     state = get_state(ctx)
+    console = state.console
     data, name = _read_source(state, source)
-    store = state.albums() if not dry_run or state.settings.db_path.exists() else None
+    store = state.db.albums if not dry_run or state.settings.db_path.exists() else None
     report = run_import(store, data, name, dry_run=dry_run)
     for warning in report.warnings:
         console.warn(warning)
@@ -57,7 +57,7 @@ def import_albums(
     counts = ", ".join(f"{value} {key}" for key, value in report.counts().items())
     console.note(f"{name}: {counts}" + (" (dry run: nothing written)" if dry_run else ""))
     if not skip_spotify and not dry_run and report.spotify_ids:
-        selection = state.albums().select_for_refresh(report.spotify_ids)
+        selection = state.db.albums.select_for_refresh(report.spotify_ids)
         _run_refresh(state, selection.to_fetch, workers=workers, skipped=selection.skipped)
     if report.rejects:
         raise PartialFailure(
@@ -75,7 +75,7 @@ def _read_source(state: AppState, source: str) -> tuple[bytes, str]:
         from lotsdb_cli.albums.importer import google_sheets_csv_url
 
         url = google_sheets_csv_url(source) or source
-        return state.http().get_bytes(url).data, source
+        return state.db.fetch_bytes(url), source
     try:
         with open(source, "rb") as handle:
             return handle.read(), source
@@ -96,7 +96,7 @@ def list_albums(
 
     Example: lotsdb albums list --genre jazz --missing-cover
     """
-    albums = get_state(ctx).albums().list(artist=artist, genre=genre, missing_cover=missing_cover, limit=limit)
+    albums = get_state(ctx).db.albums.list(artist=artist, genre=genre, missing_cover=missing_cover, limit=limit)
     emit_list((album.to_record() for album in albums), fmt, LIST_COLUMNS)
 
 
@@ -141,32 +141,12 @@ def cover(
 
 
 def _fresh_album(state: AppState, ref: str, max_age: str) -> Album:
-    from lotsdb_cli.albums.ids import SpotifyIdError, extract_album_id
-    from lotsdb_cli.cli import console
     from lotsdb_cli.durations import parse_duration
-    from lotsdb_cli.enrich import ensure_fresh
-    from lotsdb_cli.errors import NotFound
-    from lotsdb_cli.spotify import cover_url
 
-    max_age_seconds = parse_duration(max_age)
-    store = state.albums()
-    album = store.get(ref)
-    if album is None:
-        try:
-            spotify_id = extract_album_id(ref)
-        except SpotifyIdError as exc:
-            raise NotFound(
-                f"no album {ref!r} in the library ({exc})", hint="use a local id, a Spotify id or a Spotify album URL"
-            ) from None
-        metadata = state.spotify().album(spotify_id)
-        return store.store_metadata(spotify_id, metadata, cover_url(metadata))
-    if album.not_found:
-        console.warn(f"{album.label}: Spotify did not know this album ({album.fetch_error}); showing what is stored")
-        return album
-    if album.spotify_id is None:
-        console.warn(f"{album.label} has no Spotify id; showing the spreadsheet data only")
-        return album
-    return ensure_fresh(store, state.spotify(), album, max_age_seconds)
+    album, note = state.db.album(ref, max_age=parse_duration(max_age))
+    if note is not None:
+        state.console.warn(note)
+    return album
 
 
 def album_details(album: Album) -> dict[str, Any]:
@@ -228,11 +208,11 @@ def refresh(
 
     Example: lotsdb albums refresh --dry-run; lotsdb albums refresh --workers 8
     """
-    from lotsdb_cli.cli import console
     from lotsdb_cli.durations import parse_duration
 
     state = get_state(ctx)
-    selection = state.albums().select_for_refresh(
+    console = state.console
+    selection = state.db.albums.select_for_refresh(
         album_ids or (), artist=artist, genre=genre, stale_after=parse_duration(stale_after), force=force
     )
     for ref in selection.unknown_refs:
@@ -245,7 +225,9 @@ def refresh(
             f"{selection.skipped} skipped (no Spotify id or unknown to Spotify); no request made"
         )
         return
-    _run_refresh(state, selection.to_fetch, workers=workers, skipped=selection.skipped, fresh=len(selection.fresh))
+    _run_refresh(
+        state, selection.to_fetch, workers=workers, skipped=selection.skipped, fresh=len(selection.fresh), force=force
+    )
 
 
 def _reason(album: Album) -> str:
@@ -256,21 +238,23 @@ def _reason(album: Album) -> str:
     return "stale or forced"
 
 
-def _run_refresh(state: AppState, albums: list[Album], *, workers: int, skipped: int, fresh: int = 0) -> None:
-    from lotsdb_cli.cli import console
-    from lotsdb_cli.enrich import RefreshSummary
-    from lotsdb_cli.enrich import refresh as run
+def _run_refresh(
+    state: AppState, albums: list[Album], *, workers: int, skipped: int, fresh: int = 0, force: bool = False
+) -> None:
+    """Fetch and store `albums`; `force` asks Spotify even when the HTTP cache has a fresh answer."""
     from lotsdb_cli.errors import PartialFailure
 
-    summary = RefreshSummary(skipped=skipped, unchanged=fresh)
+    console = state.console
+    run = state.db.refresh(albums, workers=workers, fresh=force)
+    summary = run.summary
+    summary.skipped, summary.unchanged = skipped, fresh
     bar = console.progress(total=len(albums), desc="albums", unit="album")
-
-    def log_failure(album: Album, reason: str) -> None:
-        console.warn(f"album {album.id} ({album.spotify_id}, {album.label}): {reason}")
-
     try:
-        for _ in run(state.albums(), state.spotify(), albums, workers=workers, summary=summary, on_failure=log_failure):
+        for result in run:
             bar.update(1)
+            if result.error is not None:
+                album = result.album
+                console.warn(f"album {album.id} ({album.spotify_id}, {album.label}): {result.error}")
     finally:
         bar.close()
         console.note(summary.line())

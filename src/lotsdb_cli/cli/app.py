@@ -1,9 +1,12 @@
-"""The `lotsdb` command: global options and the command groups (SPEC §3, §4)."""
+"""The `lotsdb` command: global options, the command groups, and the one exit point (SPEC §3, §4, §6)."""
 
 from __future__ import annotations
 
+import signal
 import sys
-from typing import Annotated
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Annotated, Any
 
 import typer
 
@@ -16,7 +19,11 @@ app = typer.Typer(
     help=(
         "Auction-catalog exports (ABConnect Catalog API) and a Spotify-enriched album catalog,"
         " through one persistent HTTP cache.\n\n"
-        'Try it on the built-in sandbox:  eval "$(lotsdb sandbox env)"; lotsdb sandbox serve &'
+        "Global options may come before or after the command.\n\n"
+        "Try it on the built-in sandbox:\n\n"
+        "    lotsdb sandbox serve &\n\n"
+        '    eval "$(lotsdb sandbox env)"\n\n'
+        "    lotsdb lots dump 1000 -o lots.jsonl"
     ),
     no_args_is_help=True,
     add_completion=False,
@@ -45,39 +52,48 @@ def root(
     ctx: typer.Context,
     cache_location: Annotated[
         str | None,
-        typer.Option("--cache", help="HTTP cache: SQLite file path or redis://host:port/db."),
+        typer.Option("--cache", metavar="PATH|URL", help="HTTP cache: SQLite file path or redis://host:port/db."),
     ] = None,
-    ttl: Annotated[str | None, typer.Option(help="Freshness of catalog responses: 600, 10m, 2h, 1d.")] = None,
+    ttl: Annotated[
+        str | None, typer.Option(metavar="DURATION", help="Freshness of catalog responses: 600, 10m, 2h, 1d.")
+    ] = None,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Neither read nor write the cache.")] = False,
     refresh: Annotated[
         bool, typer.Option("--refresh", help="Ignore cached entries, fetch and store new ones.")
     ] = False,
     offline: Annotated[bool, typer.Option("--offline", help="Answer only from the cache; a miss exits 4.")] = False,
-    timeout: Annotated[float | None, typer.Option(help="Per-request timeout in seconds.", min=0.1)] = None,
-    retries: Annotated[int | None, typer.Option(help="Retries per request.", min=0)] = None,
+    timeout: Annotated[
+        float | None,
+        typer.Option(metavar="SECONDS", help="Deadline of each request, body included [default: 30].", min=0.1),
+    ] = None,
+    retries: Annotated[int | None, typer.Option(metavar="N", help="Retries per request [default: 3].", min=0)] = None,
     max_wait: Annotated[
         float | None,
         typer.Option(
-            help="Longest back-off to sleep (seconds); longer waits stop the run with exit 75.",
+            metavar="SECONDS",
+            help="Longest back-off to sleep; a server asking for longer stops the run, exit 75 [default: 120].",
             min=0,
         ),
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars or summaries.")] = False,
-    verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, help="More detail on stderr.")] = 0,
+    verbose: Annotated[
+        int, typer.Option("--verbose", "-v", count=True, help="-v: one line per request; -vv: with headers.")
+    ] = 0,
     version: Annotated[
         bool | None,
         typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit."),
     ] = None,
 ) -> None:
-    """Global options come before the command: `lotsdb --offline lots dump 42`."""
-    from lotsdb_cli.cli import console
+    """Global options."""
+    from lotsdb_cli.cli.console import Console
     from lotsdb_cli.config import load_settings
-    from lotsdb_cli.errors import UsageError
+    from lotsdb_cli.env import Environment
 
     if sum([no_cache, refresh, offline]) > 1:
-        raise UsageError("--no-cache, --refresh and --offline cannot be combined")
-    console.configure(quiet=quiet, verbosity=verbose)
-    settings = load_settings().with_options(
+        raise typer.BadParameter("--no-cache, --refresh and --offline cannot be combined")
+    env = Environment.from_process(verbosity=verbose, quiet=quiet)
+    console = Console(env)
+    settings = load_settings(env.environ).with_options(
         cache=cache_location,
         ttl=ttl,
         no_cache=no_cache or None,
@@ -89,7 +105,7 @@ def root(
         quiet=quiet or None,
         verbose=verbose or None,
     )
-    state = AppState(settings)
+    state = AppState(settings, env, console)
     ctx.obj = state
     ctx.call_on_close(state.close)
 
@@ -99,44 +115,69 @@ def main(argv: list[str] | None = None) -> None:
     sys.exit(run(argv))
 
 
-def run(argv: list[str] | None = None) -> int:
-    from lotsdb_cli.cli import console
-    from lotsdb_cli.cli.errors import exit_status_for
-    from lotsdb_cli.errors import ExitStatus
+def run(argv: Sequence[str] | None = None) -> int:
+    from lotsdb_cli.cli.argv import hoist_global_options
+    from lotsdb_cli.cli.errors import exit_status_for, verbosity_of
 
     command = typer.main.get_command(app)
+    args = list(sys.argv[1:] if argv is None else argv)
     try:
-        returned = command.main(args=argv, prog_name="lotsdb", standalone_mode=False)
+        with _stop_signals():
+            try:
+                args = hoist_global_options(command, args)
+                with command.make_context("lotsdb", args) as ctx:
+                    command.invoke(ctx)
+            finally:
+                _flush_stdout()
     except typer.Exit as exc:
+        return int(exc.exit_code)
+    except typer.TyperException as exc:  # Click's usage errors (exit 2)
+        exc.show()  # type: ignore[attr-defined]
         return int(exc.exit_code)
     except typer.Abort:
         return exit_status_for(KeyboardInterrupt())
     except BaseException as exc:
-        if hasattr(exc, "show") and hasattr(exc, "exit_code"):  # Click's usage errors
-            exc.show()
-            return int(exc.exit_code)
-        if isinstance(exc, SystemExit):
-            return int(exc.code or 0) if isinstance(exc.code, int) else 1
-        return exit_status_for(exc, verbosity=console.verbosity())
+        return exit_status_for(exc, verbosity=verbosity_of(args))
+    return 0
+
+
+@contextmanager
+def _stop_signals() -> Iterator[None]:
+    """SIGTERM (timeout, systemd) and SIGHUP (a closed terminal) stop the command like Ctrl-C does."""
+    from lotsdb_cli.errors import Stopped
+
+    def stop(signum: int, frame: Any) -> None:
+        raise Stopped(signum)
+
+    previous: dict[signal.Signals, Any] = {}
+    try:
+        for signum in (signal.SIGTERM, signal.SIGHUP):
+            previous[signum] = signal.signal(signum, stop)
+    except ValueError:  # not the main thread (a test runner's worker): leave signals alone
+        pass
+    try:
+        yield
     finally:
-        _flush_stdout()
-    # Outside standalone mode Typer returns the code of a `typer.Exit` instead of raising it,
-    # and turns Ctrl-C into `Exit(130)`; our commands themselves return None.
-    if isinstance(returned, int) and returned == ExitStatus.INTERRUPTED:
-        return exit_status_for(KeyboardInterrupt())
-    return returned if isinstance(returned, int) else 0
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 def _flush_stdout() -> None:
     try:
         sys.stdout.flush()
-    except (BrokenPipeError, ValueError):
-        # Reader went away (`| head`): point stdout at devnull so the interpreter's
-        # final flush does not print a second error.
-        import os
+    except BrokenPipeError:
+        _silence_stdout()
+        raise
+    except ValueError:  # stdout closed
+        pass
 
-        try:
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, sys.stdout.fileno())
-        except (OSError, ValueError):
-            pass
+
+def _silence_stdout() -> None:
+    """The reader went away (`| head`): point stdout at devnull so the interpreter's final flush is quiet."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass

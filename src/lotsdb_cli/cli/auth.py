@@ -16,6 +16,5 @@ def status(ctx: typer.Context, fmt: FormatOption = None) -> None:
 
     Example: lotsdb auth status
     """
-    http = get_state(ctx).http()
-    rows = [http.catalog_auth().status(), http.spotify_auth().status()]
+    rows = get_state(ctx).db.auth_status()
     emit_list(rows, fmt, ["service", "credentials", "token", "expires_at", "expires_in_seconds", "refresh_token"])

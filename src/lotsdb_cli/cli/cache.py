@@ -29,7 +29,7 @@ def warm(
     state = get_state(ctx)
     failures: list[str] = []
     for event_id in event_ids:
-        summary = run_dump(state, event_id, workers=workers, fmt=None, stream=None, flush=False)
+        summary = run_dump(state, event_id, workers=workers, fmt=None, stream=None, to_stdout=False)
         if summary.failed:
             failures.append(f"event {event_id}: {partial_failure(summary).message}")
     if failures:
@@ -42,10 +42,9 @@ def stats(ctx: typer.Context, fmt: FormatOption = None) -> None:
 
     Example: lotsdb cache stats --format json | jq .endpoints
     """
-    from lotsdb_cli.http.admin import cache_stats
     from lotsdb_cli.output import render_table, resolve_format
 
-    info = cache_stats(get_state(ctx).http())
+    info = get_state(ctx).db.cache_stats()
     chosen = resolve_format(fmt, allowed=("table", "json"))
     if chosen == "json":
         import json
@@ -78,8 +77,6 @@ def clear(
 
     Example: lotsdb cache clear --url-pattern '*/api/Catalog/*'
     """
-    from lotsdb_cli.cli import console
-    from lotsdb_cli.http.admin import clear_cache
-
-    removed = clear_cache(get_state(ctx).http(), expired_only=expired, url_pattern=url_pattern)
-    console.note(f"removed {removed} cache entries")
+    state = get_state(ctx)
+    removed = state.db.cache_clear(expired_only=expired, url_pattern=url_pattern)
+    state.console.note(f"removed {removed} cache entries")

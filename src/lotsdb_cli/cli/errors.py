@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import contextlib
+import errno
+import signal
 import sys
 import traceback
+from collections.abc import Sequence
 
 from lotsdb_cli.errors import ExitStatus, LotsdbError
+
+# A write that failed for lack of room or a broken device: the output, not lotsdb, is the problem.
+OUTPUT_ERRNOS = frozenset({errno.ENOSPC, errno.EFBIG, errno.EDQUOT, errno.EIO, errno.EROFS})
 
 
 def _print(line: str) -> None:
@@ -14,15 +20,36 @@ def _print(line: str) -> None:
         print(line, file=sys.stderr, flush=True)
 
 
+def verbosity_of(args: Sequence[str]) -> int:
+    """-v count from the command line (for errors raised before the root callback ran)."""
+    count = 0
+    for arg in args:
+        if arg == "--":
+            break
+        if arg == "--verbose":
+            count += 1
+        elif arg.startswith("-") and not arg.startswith("--") and set(arg[1:]) == {"v"}:
+            count += len(arg) - 1
+    return count
+
+
 def exit_status_for(exc: BaseException, *, verbosity: int = 0) -> int:
     """Report `exc` on stderr in one line (plus a hint) and return the exit status."""
+    from lotsdb_cli.errors import Stopped
     from lotsdb_cli.secrets import redact
 
+    if isinstance(exc, Stopped):
+        name = signal.Signals(exc.signum).name
+        _print(f"stopped by {name}")
+        return 128 + exc.signum
     if isinstance(exc, KeyboardInterrupt):
         _print("interrupted")
         return ExitStatus.INTERRUPTED
     if isinstance(exc, BrokenPipeError):
         # `lotsdb lots dump 1 | head`: the reader went away, which is not an error.
+        from lotsdb_cli.cli.app import _silence_stdout
+
+        _silence_stdout()
         return ExitStatus.OK
     if isinstance(exc, LotsdbError):
         _print(f"error: {redact(exc.message)}")
@@ -31,6 +58,10 @@ def exit_status_for(exc: BaseException, *, verbosity: int = 0) -> int:
         if verbosity >= 2:
             _print(redact("".join(traceback.format_exception(exc))))
         return int(exc.exit_status)
+    if isinstance(exc, OSError) and exc.errno in OUTPUT_ERRNOS:
+        target = getattr(exc, "filename", None) or "the output"
+        _print(f"error: cannot write {redact(str(target))}: {exc.strerror or exc}")
+        return ExitStatus.ERROR
     _print(f"error: {redact(_describe_unexpected(exc))}")
     if verbosity >= 2:
         _print(redact("".join(traceback.format_exception(exc))))

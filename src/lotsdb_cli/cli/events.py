@@ -29,7 +29,7 @@ def list_events(
 
     Example: lotsdb events list --seller 2 --all --limit 5
     """
-    events = get_state(ctx).catalog().events(seller_id=seller, upcoming=upcoming, limit=limit)
+    events = get_state(ctx).db.events(seller_id=seller, upcoming=upcoming, limit=limit)
     emit_list(events, fmt, COLUMNS, row=_table_row)
 
 
@@ -43,7 +43,7 @@ def show_event(
 
     Example: lotsdb events show 1000
     """
-    event = get_state(ctx).catalog().event(event_id)
+    event = get_state(ctx).db.event(event_id)
     lots = event.get("lots")
     emit_object({**event, "lotCount": len(lots) if isinstance(lots, list) else 0}, fmt)
 

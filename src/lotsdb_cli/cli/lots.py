@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import sys
 from typing import IO, TYPE_CHECKING, Annotated
 
 import typer
@@ -18,31 +16,36 @@ if TYPE_CHECKING:
 app = typer.Typer(help="Lots: show, dump an event, override.", no_args_is_help=True)
 
 WorkersOption = Annotated[
-    int, typer.Option("--workers", "-w", min=1, max=256, help="Most requests in flight (the tool adapts below this).")
+    int,
+    typer.Option(
+        "--workers", "-w", min=1, max=256, metavar="N", help="Most requests in flight (the tool adapts below this)."
+    ),
 ]
 
 
 @app.command("show")
 def show_lot(
     ctx: typer.Context,
-    lot_id: Annotated[int, typer.Argument(min=1, help="The lot's id.")],
+    lot_id: Annotated[int, typer.Argument(min=1, metavar="LOT_ID", help="The lot's id.")],
     fmt: FormatOption = None,
 ) -> None:
     """One lot, as the API's LotDto.
 
     Example: lotsdb lots show 100001 --format json
     """
-    emit_object(get_state(ctx).catalog().lot(lot_id).data, fmt)
+    state = get_state(ctx)
+    emit_object(state.db.lot(lot_id), fmt)
 
 
 @app.command("dump")
 def dump(
     ctx: typer.Context,
-    event_id: Annotated[int, typer.Argument(min=1, help="The event's id.")],
+    event_id: Annotated[int, typer.Argument(min=1, metavar="EVENT_ID", help="The event's id.")],
     workers: WorkersOption = 32,
-    fmt: Annotated[str, typer.Option("--format", "-f", help="jsonl, json or csv.")] = "jsonl",
+    fmt: Annotated[str | None, typer.Option("--format", "-f", help="jsonl, json or csv [default: jsonl].")] = None,
     output: Annotated[
-        str | None, typer.Option("--output", "-o", help="Write to this file (atomically) instead of stdout.")
+        str | None,
+        typer.Option("--output", "-o", metavar="FILE", help="Write to this file (atomically) instead of stdout."),
     ] = None,
 ) -> None:
     """Every lot of an event, fetched concurrently, in the event's lot order.
@@ -54,9 +57,10 @@ def dump(
     """
     from lotsdb_cli.output import open_output, resolve_format
 
-    chosen = resolve_format(fmt, allowed=("jsonl", "json", "csv"))
+    state = get_state(ctx)
+    chosen = resolve_format(fmt or "jsonl", allowed=("jsonl", "json", "csv"))
     with open_output(output) as stream:
-        summary = run_dump(get_state(ctx), event_id, workers=workers, fmt=chosen, stream=stream, flush=output is None)
+        summary = run_dump(state, event_id, workers=workers, fmt=chosen, stream=stream, to_stdout=output in (None, "-"))
         if summary.failed and len(summary.failed) == summary.total:
             raise partial_failure(summary)  # nothing arrived: an existing file is left as it was
     if summary.failed:
@@ -75,29 +79,29 @@ def partial_failure(summary: DumpSummary) -> PartialFailure:
 
 
 def run_dump(
-    state: AppState, event_id: int, *, workers: int, fmt: str | None, stream: IO[str] | None, flush: bool
+    state: AppState, event_id: int, *, workers: int, fmt: str | None, stream: IO[str] | None, to_stdout: bool
 ) -> DumpSummary:
     """Fetch (and, given a stream, write) every lot of an event; the summary goes to stderr.
 
     Failed lots are listed on stderr and in the returned summary (see `partial_failure`).
     """
-    from lotsdb_cli.cli import console
-    from lotsdb_cli.lots import CSV_COLUMNS, DumpSummary, csv_row, dump_lots, event_lots
+    from lotsdb_cli.lots import CSV_COLUMNS, csv_row
     from lotsdb_cli.output import RecordWriter
 
-    catalog = state.catalog()
-    lots = event_lots(catalog.event(event_id))
-    summary = DumpSummary()
+    console = state.console
+    run = state.db.dump(event_id, workers=workers)
+    summary = run.summary
     writer = RecordWriter(stream, fmt, CSV_COLUMNS if fmt == "csv" else None) if stream and fmt else None
-    bar = console.progress(total=len(lots), desc=f"event {event_id}", unit="lot")
+    bar = console.progress(
+        total=summary.total, desc=f"event {event_id}", unit="lot", data_on_terminal=to_stdout and writer is not None
+    )
     try:
-        for result in dump_lots(catalog, lots, workers=workers, summary=summary):
-            bar.update(1)
-            bar.set_postfix_str(f"cached={summary.from_cache} failed={len(summary.failed)}", refresh=False)
+        for result in run:
+            bar.update(1, status=f"cached={summary.from_cache} failed={len(summary.failed)}")
             if writer is None or result.lot is None:
                 continue
             writer.write(csv_row(result.lot, result.lot_number) if fmt == "csv" else result.lot)
-            if flush:
+            if to_stdout:
                 writer.stream.flush()
         if writer is not None:
             writer.close()
@@ -112,29 +116,40 @@ def run_dump(
 @app.command("override")
 def override(
     ctx: typer.Context,
-    lot_id: Annotated[int, typer.Argument(min=1, help="The lot's id.")],
+    lot_id: Annotated[int, typer.Argument(min=1, metavar="LOT_ID", help="The lot's id.")],
     assignments: Annotated[
-        list[str], typer.Option("--set", "-s", help="FIELD=VALUE of LotDataDto; repeat for several; null clears.")
+        list[str],
+        typer.Option(
+            "--set",
+            "-s",
+            metavar="FIELD=VALUE",
+            help="A LotDataDto field and its value; repeat for several; null clears.",
+        ),
     ],
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the request body; send nothing.")] = False,
     fmt: FormatOption = None,
 ) -> None:
     """Append an override entry (the effective data with your changes) to a lot.
 
+    Nothing is sent when the values are already the lot's effective data, so a script can
+    re-run it safely.
+
     Example: lotsdb lots override 100001 --set Qty=2 --set Notes="fragile, crate it"
     """
-    from lotsdb_cli.cli import console
-    from lotsdb_cli.lots import override_body, parse_assignments
+    from lotsdb_cli.lots import parse_assignments
+    from lotsdb_cli.output import resolve_format
 
     changes = parse_assignments(assignments)
+    resolve_format(fmt)  # an unknown format is refused before anything is sent
     state = get_state(ctx)
-    catalog = state.catalog()
-    state.http().invalidate(catalog.lot_url(lot_id))  # build the override on the current lot
-    body = override_body(catalog.lot(lot_id).data, changes)
-    if dry_run:
-        sys.stdout.write(json.dumps(body, ensure_ascii=False, indent=2) + "\n")
-        console.note(f"dry run: PUT /api/Lot/{lot_id} not sent")
+    result = state.db.override(lot_id, changes, dry_run=dry_run)
+    if result.body is None:
+        state.console.note(f"lot {lot_id}: no change (the effective data already has these values); nothing sent")
+        emit_object(result.lot, fmt)
         return
-    updated = catalog.update_lot(lot_id, body)
-    console.note(f"lot {lot_id}: override {len(body['overridenData'])} stored; cached copy invalidated")
-    emit_object(updated, fmt)
+    if dry_run:
+        emit_object(result.body, fmt)
+        state.console.note(f"dry run: PUT /api/Lot/{lot_id} not sent")
+        return
+    state.console.note(f"lot {lot_id}: override {len(result.body['overridenData'])} stored; cached copy invalidated")
+    emit_object(result.lot, fmt)

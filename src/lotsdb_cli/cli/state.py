@@ -1,65 +1,48 @@
-"""Per-invocation state shared by the commands: settings and lazily built clients."""
+"""Per-invocation state shared by the commands: settings, the process environment, the console, the library."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import typer
 
+from lotsdb_cli.cli.console import Console
 from lotsdb_cli.config import Settings
+from lotsdb_cli.env import Environment
 
 if TYPE_CHECKING:
-    from lotsdb_cli.albums.store import AlbumStore
-    from lotsdb_cli.catalog import CatalogClient
-    from lotsdb_cli.http.client import HttpClient
-    from lotsdb_cli.spotify import SpotifyClient
+    from lotsdb_cli.api import Lotsdb
 
 
 @dataclass
 class AppState:
     settings: Settings
-    _objects: dict[str, Any] = field(default_factory=dict)
+    env: Environment
+    console: Console
+    command: str = ""
+    _db: Lotsdb | None = field(default=None, repr=False)
 
-    def http(self) -> HttpClient:
-        if "http" not in self._objects:
-            from lotsdb_cli.cli.console import warn
-            from lotsdb_cli.http.client import HttpClient
+    @property
+    def db(self) -> Lotsdb:
+        """The library, built on first use (commands that make no request never start its I/O thread)."""
+        if self._db is None:
+            from lotsdb_cli.api import Lotsdb
 
-            self._objects["http"] = HttpClient(self.settings, warn=warn)
-        return self._objects["http"]
-
-    def catalog(self) -> CatalogClient:
-        if "catalog" not in self._objects:
-            from lotsdb_cli.catalog import CatalogClient
-
-            self._objects["catalog"] = CatalogClient(self.http(), self.settings)
-        return self._objects["catalog"]
-
-    def spotify(self) -> SpotifyClient:
-        if "spotify" not in self._objects:
-            from lotsdb_cli.spotify import SpotifyClient
-
-            self._objects["spotify"] = SpotifyClient(self.http(), self.settings)
-        return self._objects["spotify"]
-
-    def albums(self) -> AlbumStore:
-        if "albums" not in self._objects:
-            from lotsdb_cli.albums.store import AlbumStore
-
-            self._objects["albums"] = AlbumStore(self.settings.db_path)
-        return self._objects["albums"]
+            self._db = Lotsdb(
+                self.settings, self.env, warn=self.console.warn, trace=self.console.trace, command=self.command
+            )
+        return self._db
 
     def close(self) -> None:
-        for obj in reversed(list(self._objects.values())):
-            close = getattr(obj, "close", None)
-            if close is not None:
-                close()
-        self._objects.clear()
+        if self._db is not None:
+            db, self._db = self._db, None
+            db.close()
 
 
 def get_state(ctx: typer.Context) -> AppState:
     state = ctx.find_root().obj
     if not isinstance(state, AppState):  # pragma: no cover - the root callback always sets it
         raise RuntimeError("lotsdb state is missing")
+    state.command = " ".join(ctx.command_path.split()[1:])  # "lots dump": never the arguments
     return state

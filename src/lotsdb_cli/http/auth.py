@@ -1,28 +1,35 @@
 """Bearer tokens for the Catalog API (password/refresh grants) and Spotify (client credentials).
 
 Tokens live in `$LOTSDB_HOME/tokens.json` (mode 0600), keyed by the token endpoint and the
-client, so a sandbox token is never sent to production. They are renewed shortly before they
-expire and once when the API answers 401.
+client, so a sandbox token is never sent to production. A token is renewed once a tenth of its
+lifetime is left (at most two minutes before it expires), by one request that every concurrent
+request waits for, and once more when the API answers 401. No credential is sent over plain
+http to a host other than this machine unless the user allows it (`LOTSDB_ALLOW_INSECURE=1`).
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import contextlib
+import ipaddress
 import json
 import os
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, Protocol
+from urllib.parse import urlsplit
 
 from lotsdb_cli import secrets
 from lotsdb_cli.config import Settings
-from lotsdb_cli.errors import ApiError, AuthError
+from lotsdb_cli.errors import ApiError, AuthError, ConfigError
 
-RENEW_BEFORE = 120.0  # seconds before expiry at which a token is renewed
+RENEW_BEFORE = 120.0  # at most this many seconds before expiry a token is renewed...
+RENEW_FRACTION = 0.1  # ...or when this share of its lifetime is left, whichever comes later
+DEFAULT_LIFETIME = 3600.0  # for a stored token that does not say how long it lived
 
 CATALOG_HINT = (
     "set LOTSDB_USERNAME, LOTSDB_PASSWORD, LOTSDB_CLIENT_ID and LOTSDB_CLIENT_SECRET "
@@ -32,7 +39,29 @@ SPOTIFY_HINT = "set SPOTIFY_CLIENT_ID and SPOTIFY_CLIENT_SECRET (SPOTIPY_* names
 
 
 class PostForm(Protocol):
-    def __call__(self, url: str, form: dict[str, str], headers: dict[str, str] | None = None) -> Any: ...
+    def __call__(self, url: str, form: dict[str, str], headers: dict[str, str] | None = None) -> Awaitable[Any]: ...
+
+
+def is_loopback(host: str | None) -> bool:
+    if not host:
+        return False
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def refuse_insecure(url: str, settings: Settings, what: str) -> None:
+    """Raise `ConfigError` when `what` (a password, a token) would cross the network in clear text."""
+    parts = urlsplit(url)
+    if parts.scheme.lower() != "http" or is_loopback(parts.hostname) or settings.allow_insecure:
+        return
+    raise ConfigError(
+        f"refusing to send {what} over plain http to {parts.hostname} ({url.split('?')[0]})",
+        hint="use an https:// URL, or set LOTSDB_ALLOW_INSECURE=1 to send credentials over plain http to this host",
+    )
 
 
 class TokenFile:
@@ -77,7 +106,11 @@ class TokenFile:
 
 
 class BearerAuth:
-    """A cached bearer token with renewal; subclasses say how to get one."""
+    """A cached bearer token with renewal; subclasses say how to get one.
+
+    Used from the event loop's thread: concurrent requests that find the token due for renewal
+    wait on one lock, and the first renews it for all of them.
+    """
 
     hint = ""
 
@@ -85,60 +118,90 @@ class BearerAuth:
         self._store = store
         self._post_form = post_form
         self._clock = clock
-        self._lock = threading.Lock()
+        self._lock: asyncio.Lock | None = None
         self._entry: dict[str, Any] | None = None
+        self.renewals = 0  # tokens obtained in this run
 
     # Subclasses ------------------------------------------------------------------------
     @property
     def store_key(self) -> str:
         raise NotImplementedError
 
-    def _obtain(self, previous: dict[str, Any] | None) -> dict[str, Any]:
+    async def _obtain(self, previous: dict[str, Any] | None) -> dict[str, Any]:
         raise NotImplementedError
 
     def check_configured(self) -> None:
         raise NotImplementedError
 
+    def check_url(self, url: str) -> None:
+        """Raise if a request to `url` must not carry this credential (plain http off this machine)."""
+
     # Shared ----------------------------------------------------------------------------
-    def header(self) -> str:
+    async def header(self) -> str:
         """`Bearer <token>`, logging in or renewing first when needed."""
-        with self._lock:
-            entry = self._entry or self._store.get(self.store_key)
-            if not entry or not self._usable(entry):
-                entry = self._renew(entry)
-            self._entry = entry
-            token = str(entry["access_token"])
+        entry = self._entry
+        if entry is None or not self._usable(entry):
+            if self._lock is None:
+                self._lock = asyncio.Lock()
+            async with self._lock:
+                entry = self._entry or self._store.get(self.store_key)
+                if not entry or not self._usable(entry):
+                    entry = await self._renew(entry)
+                self._entry = entry
+        token = str(entry["access_token"])
         secrets.register(token)
         return f"Bearer {token}"
 
-    def renew(self, rejected_header: str) -> str:
-        """The API refused `rejected_header` (401): get a new token unless another thread did."""
-        with self._lock:
+    async def renew(self, rejected_header: str) -> str:
+        """The API refused `rejected_header` (401): get a new token unless another request did."""
+        if self._lock is None:
+            self._lock = asyncio.Lock()
+        async with self._lock:
             if self._entry and f"Bearer {self._entry['access_token']}" == rejected_header:
-                self._entry = self._renew(self._entry, rejected=True)
-        return self.header()
+                self._entry = await self._renew(self._entry)
+        return await self.header()
 
     def _usable(self, entry: dict[str, Any]) -> bool:
-        return bool(entry.get("access_token")) and float(entry.get("expires_at", 0)) > self._clock() + RENEW_BEFORE
+        if not entry.get("access_token"):
+            return False
+        try:
+            expires_at = float(entry.get("expires_at", 0))
+            lifetime = float(entry.get("lifetime") or DEFAULT_LIFETIME)
+        except (TypeError, ValueError):
+            return False
+        margin = min(RENEW_BEFORE, RENEW_FRACTION * lifetime)
+        return expires_at > self._clock() + margin
 
-    def _renew(self, previous: dict[str, Any] | None, rejected: bool = False) -> dict[str, Any]:
+    async def _renew(self, previous: dict[str, Any] | None) -> dict[str, Any]:
         self.check_configured()
-        entry = self._obtain(previous)
+        entry = await self._obtain(previous)
+        self.renewals += 1
         self._store.put(self.store_key, entry)
         return entry
 
     def _entry_from(self, answer: Any, previous: dict[str, Any] | None) -> dict[str, Any]:
-        if not isinstance(answer, dict) or not answer.get("access_token"):
+        if (
+            not isinstance(answer, dict)
+            or not isinstance(answer.get("access_token"), str)
+            or not answer["access_token"]
+        ):
             raise AuthError("the token endpoint answered without an access_token", hint=self.hint)
-        expires_in = float(answer.get("expires_in") or 3600)
+        try:
+            expires_in = float(answer.get("expires_in") or DEFAULT_LIFETIME)
+        except (TypeError, ValueError):
+            expires_in = DEFAULT_LIFETIME
+        if not 0 < expires_in < 10 * 365 * 86400:
+            expires_in = DEFAULT_LIFETIME
         entry = {
             "access_token": answer["access_token"],
             "expires_at": self._clock() + expires_in,
+            "lifetime": expires_in,
         }
+        secrets.register(entry["access_token"])
         refresh_token = answer.get("refresh_token") or (previous or {}).get("refresh_token")
-        if refresh_token:
+        if isinstance(refresh_token, str) and refresh_token:
             entry["refresh_token"] = refresh_token
-            secrets.register(str(refresh_token))
+            secrets.register(refresh_token)
         return entry
 
     def status(self) -> dict[str, Any]:
@@ -186,28 +249,32 @@ class CatalogAuth(BearerAuth):
         if missing:
             raise AuthError(f"Catalog API credentials are missing: {', '.join(missing)}", hint=self.hint)
 
-    def header(self) -> str:
+    def check_url(self, url: str) -> None:
+        refuse_insecure(url, self.settings, "the Catalog API bearer token")
+
+    async def header(self) -> str:
         if self.settings.token:
             return f"Bearer {self.settings.token}"
-        return super().header()
+        return await super().header()
 
-    def renew(self, rejected_header: str) -> str:
+    async def renew(self, rejected_header: str) -> str:
         if self.settings.token:
             raise AuthError(
                 "the Catalog API refused LOTSDB_TOKEN (401)",
                 hint="set a valid LOTSDB_TOKEN, or unset it to log in",
             )
-        return super().renew(rejected_header)
+        return await super().renew(rejected_header)
 
-    def _obtain(self, previous: dict[str, Any] | None) -> dict[str, Any]:
+    async def _obtain(self, previous: dict[str, Any] | None) -> dict[str, Any]:
         settings = self.settings
+        refuse_insecure(settings.identity_url, settings, "the Catalog API password and client secret")
         base = {
             "client_id": settings.client_id or "",
             "client_secret": settings.client_secret or "",
         }
         if previous and previous.get("refresh_token"):
             try:
-                answer = self._post_form(
+                answer = await self._post_form(
                     settings.identity_url,
                     {
                         "grant_type": "refresh_token",
@@ -219,7 +286,7 @@ class CatalogAuth(BearerAuth):
             except (ApiError, AuthError):
                 pass  # the refresh token expired or was revoked: log in again
         try:
-            answer = self._post_form(
+            answer = await self._post_form(
                 settings.identity_url,
                 {
                     "grant_type": "password",
@@ -275,12 +342,16 @@ class SpotifyAuth(BearerAuth):
         if not (self.settings.spotify_client_id and self.settings.spotify_client_secret):
             raise AuthError("Spotify credentials are missing", hint=self.hint)
 
-    def _obtain(self, previous: dict[str, Any] | None) -> dict[str, Any]:
+    def check_url(self, url: str) -> None:
+        refuse_insecure(url, self.settings, "the Spotify bearer token")
+
+    async def _obtain(self, previous: dict[str, Any] | None) -> dict[str, Any]:
+        refuse_insecure(self.token_url, self.settings, "the Spotify client secret")
         pair = f"{self.settings.spotify_client_id}:{self.settings.spotify_client_secret}".encode()
         basic = base64.b64encode(pair).decode()
         secrets.register(basic)
         try:
-            answer = self._post_form(
+            answer = await self._post_form(
                 self.token_url,
                 {"grant_type": "client_credentials"},
                 {"Authorization": f"Basic {basic}"},

@@ -1,27 +1,55 @@
-"""The retry policy, in one place: what is retried, how long to wait, when to give up."""
+"""The retry policy, in one place: what is retried, how long to wait, when the host pauses, when to give up.
+
+- Retried: 429, 500, 502, 503, 504, a 200 whose body is unusable (HTML, truncated, empty), and
+  transport failures other than TLS (connection refused or reset, timeouts, cut-short bodies).
+- Waits: exponential back-off with full jitter (0.5 s base, 30 s cap); a `Retry-After` (seconds or
+  an HTTP date) on a 429 or a 503 is honoured instead, and pauses every request to that host.
+- A wait longer than `--max-wait` is not slept: the run stops with `RateLimited` (exit 75).
+- Giving up: still 429 after every retry stops the run (the host wants less than any pace gives
+  it); an unreachable host stops it too; anything else fails that one request.
+
+The loop itself is tenacity's; this module gives it its stop, wait and retry conditions.
+"""
 
 from __future__ import annotations
 
 import email.utils
 import math
-import os
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import urlsplit
+
+from lotsdb_cli.durations import format_duration
+from lotsdb_cli.errors import LotsdbError, RateLimited, TemporarilyUnavailable, Unreachable
+
+if TYPE_CHECKING:
+    from lotsdb_cli.http.gate import HostGate
 
 RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
 BACKOFF_BASE = 0.5  # seconds; the first retry waits up to this, then doubles
 BACKOFF_CAP = 30.0  # no single exponential back-off waits longer than this
 RETRY_AFTER_CAP = 366 * 86400.0  # a longer Retry-After is read as this (it stops the run either way)
+UNANNOUNCED_429_PAUSE = 1.0  # seconds a host pauses after a 429 without Retry-After
+
+T = TypeVar("T")
 
 
-def backoff_scale() -> float:
-    """Multiplier for every back-off sleep; tests set `LOTSDB_BACKOFF_SCALE=0.01`."""
-    try:
-        return max(0.0, float(os.environ.get("LOTSDB_BACKOFF_SCALE", "1")))
-    except ValueError:
-        return 1.0
+@dataclass
+class Retryable(Exception):
+    """A response or failure worth another try."""
+
+    reason: str
+    status: int | None = None
+    retry_after: float | None = None
+    quota: bool = False
+    url: str = ""
+    unreachable: bool = False
+
+    def __str__(self) -> str:
+        return self.reason
 
 
 def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
@@ -54,16 +82,131 @@ def full_jitter(attempt: int, rng: Callable[[], float] = random.random) -> float
     return rng() * min(BACKOFF_CAP, BACKOFF_BASE * (2**attempt))
 
 
-@dataclass
-class RetryableResponse(Exception):
-    """A response or failure worth another try (429, 5xx, connection error, timeout)."""
+def check_status(status: int, headers: Mapping[str, str], detail: Callable[[], str], url: str, *, quota: bool) -> None:
+    """Raise `Retryable` for a status worth another try."""
+    if status not in RETRYABLE_STATUSES:
+        return
+    retry_after = parse_retry_after(headers.get("Retry-After")) if status in (429, 503) else None
+    phrase = "429 Too Many Requests" if status == 429 else str(status)
+    raise Retryable(f"{phrase}: {detail()}", status=status, retry_after=retry_after, quota=quota, url=url)
 
-    reason: str
-    status: int | None = None
-    retry_after: float | None = None
-    quota: bool = False
-    url: str = ""
-    unreachable: bool = False
 
-    def __str__(self) -> str:
-        return self.reason
+def host_pause(exc: Retryable) -> float | None:
+    """How long every request to the host should wait after `exc` (None: only this request backs off)."""
+    if exc.status == 429:
+        return exc.retry_after if exc.retry_after is not None else UNANNOUNCED_429_PAUSE
+    if exc.status == 503 and exc.retry_after is not None:
+        return exc.retry_after
+    return None
+
+
+class RetryPolicy:
+    def __init__(
+        self,
+        *,
+        retries: int,
+        max_wait: float,
+        backoff_scale: float = 1.0,
+        on_stop: Callable[[], None] = lambda: None,
+        wall_clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.retries = retries
+        self.max_wait = max_wait
+        self.backoff_scale = backoff_scale
+        self._on_stop = on_stop  # closes the gates: a run that must stop sends nothing more
+        self._wall_clock = wall_clock
+
+    def tell_gate(self, exc: Retryable, gate: HostGate, sent_at: float) -> None:
+        """Pause the host (and, for a 429, teach its gate the pace) when `exc` asks for it."""
+        pause = host_pause(exc)
+        if pause is None or pause > self.max_wait:
+            return
+        if exc.status == 429:
+            gate.record_throttle(pause * self.backoff_scale, sent_at)
+        else:
+            gate.pause(pause * self.backoff_scale)
+
+    async def run(self, attempt: Callable[[], Awaitable[T]], url: str, on_retry: Callable[[], None]) -> T:
+        """`attempt()` until it returns, retrying `Retryable` failures by this policy."""
+        from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt
+
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(self.retries + 1),
+            wait=self._wait,
+            retry=retry_if_exception_type(Retryable),
+            before_sleep=lambda state: on_retry(),
+            reraise=True,
+        )
+        try:
+            async for try_ in retrying:
+                with try_:
+                    return await attempt()
+        except Retryable as exc:
+            raise self.give_up(exc, url) from None
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _wait(self, retry_state: Any) -> float:
+        exc = retry_state.outcome.exception()
+        attempt = retry_state.attempt_number
+        if isinstance(exc, Retryable) and host_pause(exc) is not None:
+            announced = exc.retry_after
+            wait = announced if announced is not None else max(UNANNOUNCED_429_PAUSE, full_jitter(attempt))
+            if wait > self.max_wait:
+                self._on_stop()
+                raise self.rate_limited(exc, wait)
+            return wait * self.backoff_scale
+        return full_jitter(attempt) * self.backoff_scale
+
+    def rate_limited(self, exc: Retryable, wait: float, *, kept_going: int = 0) -> RateLimited:
+        retry_at = self._wall_clock() + wait
+        when = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(retry_at))
+        host = urlsplit(exc.url).netloc
+        if kept_going:
+            message = f"{host} is still rate-limiting after {kept_going} tries (429 Too Many Requests)"
+        elif exc.quota:
+            message = (
+                f"{host} says the app's request quota is used up (QUOTA_EXCEEDED); "
+                f"it asks to wait {format_duration(wait)}"
+            )
+        else:
+            asked = "is rate-limiting" if exc.status == 429 else f"is unavailable ({exc.status})"
+            message = (
+                f"{host} {asked}: it asks to wait {format_duration(wait)}, "
+                f"longer than --max-wait {format_duration(self.max_wait)}"
+            )
+        return RateLimited(
+            message,
+            retry_at=retry_at,
+            quota=exc.quota,
+            hint=f"everything fetched so far is kept; run again after {when}",
+        )
+
+    def give_up(self, exc: Retryable, url: str) -> LotsdbError:
+        from lotsdb_cli.errors import BadResponse
+
+        tries = self.retries + 1
+        if exc.status == 200:
+            return BadResponse(f"GET {short_url(url)}: {exc.reason} (after {tries} tries)", status=200)
+        if exc.status == 429:
+            # Still rate-limited after every retry: the host wants fewer requests than any pacing
+            # gives it, so stop the run instead of spending each remaining item's retries on 429s.
+            self._on_stop()
+            return self.rate_limited(exc, exc.retry_after or 60.0, kept_going=tries)
+        if exc.unreachable:
+            return Unreachable(
+                f"{urlsplit(url).netloc}: {exc.reason} (after {tries} tries)",
+                hint="check the URL settings and that the service is up; a re-run continues where this one stopped",
+            )
+        return TemporarilyUnavailable(
+            f"{short_url(url)}: {exc.reason} (after {tries} tries)",
+            hint="the service may be down or overloaded; try again later",
+        )
+
+
+def short_url(url: str) -> str:
+    """`host/path?query`, without scheme or userinfo, at most 120 characters."""
+    parts = urlsplit(url)
+    host = parts.netloc.rsplit("@", 1)[-1]
+    query = f"?{parts.query}" if parts.query else ""
+    text = f"{host}{parts.path}{query}"
+    return text if len(text) <= 120 else text[:117] + "..."

@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -14,12 +13,16 @@ KEEP_RUNS = 20
 FILE_NAME = "cache_runs.jsonl"
 
 
-def record_run(home: Path, counts: dict[str, int]) -> None:
-    """Append this run's counts; keep the last `KEEP_RUNS`. Never fails a command."""
+def record_run(home: Path, command: str, counts: dict[str, int]) -> None:
+    """Append this run's counts; keep the last `KEEP_RUNS`. Never fails a command.
+
+    `command` is the command's name (`lots dump`), never the command line: options can hold
+    secrets (a Redis URL with a password).
+    """
     path = home / FILE_NAME
     entry = {
         "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "command": _command(),
+        "command": command,
         **counts,
     }
     with contextlib.suppress(OSError):
@@ -27,8 +30,11 @@ def record_run(home: Path, counts: dict[str, int]) -> None:
         lines = path.read_text(encoding="utf-8").splitlines()[-(KEEP_RUNS - 1) :] if path.exists() else []
         lines.append(json.dumps(entry))
         temp = path.with_name(f".{path.name}.{os.getpid()}")
-        temp.write_text("\n".join(lines) + "\n", encoding="utf-8")
-        os.replace(temp, path)
+        try:
+            temp.write_text("\n".join(lines) + "\n", encoding="utf-8")
+            os.replace(temp, path)
+        finally:
+            temp.unlink(missing_ok=True)
 
 
 def recent_runs(home: Path) -> list[dict[str, Any]]:
@@ -39,9 +45,3 @@ def recent_runs(home: Path) -> list[dict[str, Any]]:
             with contextlib.suppress(ValueError):
                 runs.append(json.loads(line))
     return runs
-
-
-def _command() -> str:
-    # Options could hold secrets (a --cache URL with a password): keep only the command words.
-    words = [word for word in sys.argv[1:] if not word.startswith("-")]
-    return " ".join(words[:3])

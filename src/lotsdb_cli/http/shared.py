@@ -115,17 +115,19 @@ class SharedBudget:
         """True for one process per second: the one that may raise the shared pace."""
         return bool(self._guard(lambda: self._redis.set(f"{self._key}:grow", "1", nx=True, ex=1), False))
 
-    def count_success(self) -> None:
+    def count_successes(self, count: int) -> None:
+        if count <= 0:
+            return
         second = int(time.time())
 
-        def count() -> None:
+        def add() -> None:
             pipe = self._redis.pipeline(transaction=False)
-            pipe.incr(f"{self._key}:ok")
-            pipe.incr(f"{self._key}:ok:{second}")
+            pipe.incrby(f"{self._key}:ok", count)
+            pipe.incrby(f"{self._key}:ok:{second}", count)
             pipe.expire(f"{self._key}:ok:{second}", 5)
             pipe.execute()
 
-        self._guard(count, None)
+        self._guard(add, None)
 
     def accepted_last_second(self) -> float | None:
         """Successes of every process over the last second (None when sharing is off)."""
@@ -154,15 +156,18 @@ class SharedHostGate(HostGate):
 
     It keeps HostGate's learning rules; only the numbers come from every process: the successes
     between two 429s are counted by all of them, the pace is one schedule for all of them. When
-    the budget fails, it behaves exactly as a plain HostGate.
+    the budget fails, it behaves exactly as a plain HostGate. Successes are sent to Redis in
+    batches (every `SYNC_INTERVAL`, and before every 429 is learned from), not one call each.
     """
 
-    SYNC_INTERVAL = 0.1  # seconds between two reads of the shared pause and pace
+    SYNC_INTERVAL = 0.1  # seconds between two reads of the shared pause and pace (and success reports)
 
     def __init__(self, max_limit: int, budget: SharedBudget, **kwargs: Any) -> None:
         super().__init__(max_limit, **kwargs)
         self.budget = budget
         self._synced_at = float("-inf")
+        self._unreported = 0
+        self._reported_at = float("-inf")
 
     def _sync(self, now: float) -> None:
         if now - self._synced_at < self.SYNC_INTERVAL:
@@ -192,15 +197,25 @@ class SharedHostGate(HostGate):
 
     def record_success(self, latency: float) -> None:
         super().record_success(latency)
-        self.budget.count_success()
+        self._unreported += 1
+        now = self._clock()
+        if now - self._reported_at >= self.SYNC_INTERVAL:
+            self._report(now)
 
-    def _learn(self, now: float) -> None:
+    def _report(self, now: float) -> None:
+        self._reported_at = now
+        count, self._unreported = self._unreported, 0
+        self.budget.count_successes(count)
+
+    def _learn(self, now: float, sent_at: float) -> None:
         if not self.budget.enabled:
-            super()._learn(now)
+            super()._learn(now, sent_at)
             return
+        self._report(now)
         before = self.rate
-        local_recent = sum(1 for moment in self._successes if moment >= now - self.RATE_WINDOW)
-        super()._learn(now)  # local bookkeeping: concurrency, slow start, and a local estimate
+        local_recent = sum(1 for moment in self._successes if sent_at - self.RATE_WINDOW <= moment < sent_at)
+        local_recent = max(local_recent, 1)
+        super()._learn(now, sent_at)  # local bookkeeping: concurrency, and a local estimate
         news = self.budget.record_news()
         if news is not None and news[0] >= self.MEASURE_MIN_INTERVAL and news[1] > 0:
             interval, accepted = news
@@ -218,3 +233,8 @@ class SharedHostGate(HostGate):
     def pause(self, seconds: float, *, now: float | None = None) -> None:
         super().pause(seconds, now=now)
         self.budget.pause_for(seconds)
+
+    def close(self) -> None:
+        if self.budget.enabled:
+            self._report(self._clock())
+        super().close()

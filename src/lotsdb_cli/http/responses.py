@@ -1,0 +1,111 @@
+"""Reading answers: JSON bodies checked on the way in, and one-line error details from error bodies.
+
+A body we cannot use (empty, HTML, truncated, a number JSON cannot carry, a lone surrogate) raises
+`BadResponse`, which the retry loop treats as worth another try and never caches.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from lotsdb_cli import secrets
+from lotsdb_cli.errors import ApiError, BadResponse, NotFound
+from lotsdb_cli.http.retry import short_url
+
+if TYPE_CHECKING:
+    from lotsdb_cli.http.transport import RawResponse
+
+
+def parse_json(body: bytes, headers: Mapping[str, str]) -> Any:
+    if not body.strip():
+        raise BadResponse("empty body where JSON was expected")
+    try:
+        data = json.loads(body, parse_float=_finite_number, parse_constant=_not_a_number)
+    except _NumberOutOfRange as exc:
+        raise BadResponse(f"a number out of range in the JSON ({exc})") from None
+    except ValueError:
+        kind = (headers.get("Content-Type") or "").split(";")[0].strip() or "unknown content type"
+        if "html" in kind or body.lstrip()[:1] == b"<":
+            raise BadResponse(f"got an HTML page ({kind}) where JSON was expected") from None
+        raise BadResponse(f"invalid or truncated JSON ({len(body)} bytes, {kind})") from None
+    if _SURROGATE_ESCAPE.search(body):
+        data = _without_lone_surrogates(data)
+    return data
+
+
+# JSON may escape half of a UTF-16 pair ("\ud800"); Python then holds a lone surrogate, which
+# no UTF-8 output, CSV cell or SQLite text can carry. It becomes U+FFFD, as a decoder would.
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _without_lone_surrogates(value: Any) -> Any:
+    if isinstance(value, str):
+        return _LONE_SURROGATE.sub("\ufffd", value)
+    if isinstance(value, list):
+        return [_without_lone_surrogates(item) for item in value]
+    if isinstance(value, dict):
+        return {_without_lone_surrogates(key): _without_lone_surrogates(item) for key, item in value.items()}
+    return value
+
+
+class _NumberOutOfRange(ValueError):
+    pass
+
+
+def _finite_number(text: str) -> float:
+    """1e400 would become infinity, which JSON output cannot carry (it would print `Infinity`)."""
+    number = float(text)
+    if not math.isfinite(number):
+        raise _NumberOutOfRange(text[:40])
+    return number
+
+
+def _not_a_number(name: str) -> Any:
+    raise _NumberOutOfRange(name)  # NaN, Infinity: Python accepts them, JSON does not have them
+
+
+def error_detail(response: RawResponse) -> str:
+    """One line from a ProblemDetails or Spotify error body, else the reason phrase."""
+    try:
+        body = json.loads(response.body) if response.body else None
+    except ValueError:
+        body = None
+    detail = None
+    if isinstance(body, dict):
+        error = body.get("error")
+        if isinstance(error, dict):
+            detail = error.get("message")
+        elif isinstance(error, str):
+            detail = body.get("error_description") or error
+        else:
+            detail = body.get("detail") or body.get("title")
+    lines = str(detail or response.reason or "error").strip().splitlines()
+    return secrets.redact((lines[0] if lines else "error")[:200])
+
+
+def is_quota(response: RawResponse) -> bool:
+    if response.status != 429 or not response.body:
+        return False
+    try:
+        body = json.loads(response.body)
+    except ValueError:
+        return False
+    error = body.get("error") if isinstance(body, dict) else None
+    return isinstance(error, dict) and error.get("reason") == "QUOTA_EXCEEDED"
+
+
+def raise_for_status(response: RawResponse) -> None:
+    """Errors that retrying will not fix (the retryable statuses were raised before this is called)."""
+    status = response.status
+    if status < 400:
+        return
+    url = short_url(response.url)
+    detail = error_detail(response)
+    if status == 404:
+        raise NotFound(f"not found: {url} ({detail})")
+    raise ApiError(f"{url}: {status} {detail}", status=status)

@@ -1,0 +1,62 @@
+"""`-v`: one line per request on stderr, as httpie's `-v` or gh's `GH_DEBUG=api` would show it.
+
+    GET https://catalog-api.example/api/Lot/100001 200 12ms miss
+    GET https://catalog-api.example/api/Lot/100002 - 0ms hit
+
+The outcome says where the answer came from: `hit` (fresh in the cache, nothing sent), `miss`
+(sent, no usable copy), `revalidated` (a 304 confirmed the cached copy), `stale` (the server
+failed and an expired copy was used). `-vv` adds the request and response headers; the
+Authorization header, cookies and anything that looks like a token are masked, and URLs never
+show userinfo.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from lotsdb_cli import secrets
+from lotsdb_cli.http.store import strip_userinfo
+
+if TYPE_CHECKING:
+    from lotsdb_cli.http.transport import RawResponse
+
+MASKED_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key"})
+
+
+@dataclass
+class Exchange:
+    method: str
+    url: str
+    status: int | None  # None: answered from the cache
+    elapsed: float
+    outcome: str  # hit, miss, revalidated, stale
+    response: RawResponse | None
+
+
+def mask_headers(headers: Mapping[str, str]) -> list[str]:
+    lines = []
+    for name, value in headers.items():
+        shown = "***" if name.lower() in MASKED_HEADERS else secrets.redact(str(value))
+        lines.append(f"{name}: {shown}")
+    return lines
+
+
+class Tracer:
+    def __init__(self, write: Callable[[str], None], verbosity: int) -> None:
+        self._write = write
+        self._verbosity = verbosity
+
+    def exchange(self, exchange: Exchange) -> None:
+        status = "-" if exchange.status is None else str(exchange.status)
+        url = secrets.redact(strip_userinfo(exchange.url))
+        self._write(f"{exchange.method} {url} {status} {exchange.elapsed * 1000:.0f}ms {exchange.outcome}")
+        if self._verbosity >= 2 and exchange.response is not None:
+            for line in mask_headers(exchange.response.request_headers):
+                self._write(f"  > {line}")
+            for line in mask_headers(exchange.response.headers):
+                self._write(f"  < {line}")
+
+    def failure(self, method: str, url: str, reason: str) -> None:
+        self._write(f"{method} {secrets.redact(strip_userinfo(url))} failed: {reason}")

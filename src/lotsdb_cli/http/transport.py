@@ -1,0 +1,160 @@
+"""The transport: one aiohttp session for the run, and `send()`, which returns a whole response or raises.
+
+- One deadline per request: `--timeout` bounds connect + headers + body together, so a body that
+  trickles one byte a second is cut off like any other (a per-read timeout would never fire).
+- TLS is always verified, against the system's CAs or `ca_bundle` (a file or a directory).
+- Proxies come from `HTTPS_PROXY`/`HTTP_PROXY`/`NO_PROXY`, as with requests and curl; `.netrc` is
+  not read (it would add a second Authorization to requests that carry a bearer token).
+- No cookies are kept, bodies are capped at `MAX_BODY`, redirects are followed up to 5 times
+  (aiohttp drops the Authorization header when a redirect leaves the origin).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from lotsdb_cli import __version__
+from lotsdb_cli.errors import BadResponse, ConfigError, LotsdbError
+from lotsdb_cli.http.failures import transport_failure
+from lotsdb_cli.http.retry import Retryable
+
+if TYPE_CHECKING:
+    import ssl
+
+    import aiohttp
+
+    from lotsdb_cli.config import Settings
+
+USER_AGENT = f"lotsdb/{__version__}"
+MAX_BODY = 64 * 1024 * 1024  # bytes: a larger answer is not an API response we can use
+CONNECT_TIMEOUT_CAP = 10.0
+MAX_REDIRECTS = 5
+
+
+@dataclass
+class RawResponse:
+    status: int
+    reason: str
+    headers: Mapping[str, str]  # case-insensitive
+    body: bytes
+    url: str
+    elapsed: float  # seconds from sending to the last byte of the body
+    request_headers: Mapping[str, str]
+
+
+class Transport:
+    def __init__(self, settings: Settings, *, clock: Any = time.monotonic) -> None:
+        self.timeout = settings.timeout
+        self._ca_bundle = settings.ca_bundle
+        self._clock = clock
+        self._session: aiohttp.ClientSession | None = None
+        self._ssl: ssl.SSLContext | None = None
+        self._proxies: dict[str, str | None] = {}
+
+    def _open(self) -> aiohttp.ClientSession:
+        import aiohttp
+
+        connector = aiohttp.TCPConnector(limit=0, ttl_dns_cache=300)
+        self._session = aiohttp.ClientSession(
+            connector=connector,
+            timeout=aiohttp.ClientTimeout(total=None, connect=min(CONNECT_TIMEOUT_CAP, self.timeout)),
+            headers={"User-Agent": USER_AGENT},
+            cookie_jar=aiohttp.DummyCookieJar(),
+            trust_env=False,
+        )
+        return self._session
+
+    def ssl_context(self) -> ssl.SSLContext:
+        """The TLS context: the system's CAs, or `ca_bundle`; verification always on."""
+        if self._ssl is None:
+            import ssl
+            from pathlib import Path
+
+            bundle = self._ca_bundle
+            try:
+                if bundle and Path(bundle).is_dir():
+                    self._ssl = ssl.create_default_context(capath=bundle)
+                else:
+                    self._ssl = ssl.create_default_context(cafile=bundle or None)
+            except (OSError, ssl.SSLError) as exc:
+                raise ConfigError(
+                    f"cannot load the CA bundle {bundle}: {exc}",
+                    hint="LOTSDB_CA_BUNDLE must name a PEM file or directory",
+                ) from None
+        return self._ssl
+
+    def _proxy_for(self, url: str) -> str | None:
+        parts = urlsplit(url)
+        origin = f"{parts.scheme}://{parts.netloc}"
+        if origin not in self._proxies:
+            import urllib.request
+
+            proxies = urllib.request.getproxies_environment()
+            host = parts.hostname or ""
+            bypass = bool(proxies.get("no")) and urllib.request.proxy_bypass_environment(host, proxies)  # type: ignore[attr-defined]
+            self._proxies[origin] = None if bypass else proxies.get(parts.scheme)
+        return self._proxies[origin]
+
+    async def send(
+        self, method: str, url: str, *, headers: Mapping[str, str] | None = None, body: bytes | None = None
+    ) -> RawResponse:
+        """Send one request and read its whole answer before the deadline."""
+        session = self._session or self._open()
+        options: dict[str, Any] = {"max_redirects": MAX_REDIRECTS}
+        if url.startswith("https:"):
+            options["ssl"] = self.ssl_context()
+        proxy = self._proxy_for(url)
+        if proxy:
+            options["proxy"] = proxy
+        started = self._clock()
+        try:
+            async with asyncio.timeout(self.timeout):
+                async with session.request(method, url, headers=headers, data=body, **options) as response:
+                    content = await _read_capped(response)
+                    sent_headers = response.request_info.headers
+        except (Retryable, LotsdbError):
+            raise
+        except Exception as exc:
+            failure = transport_failure(exc, url, timeout=self.timeout)
+            raise failure from None
+        return RawResponse(
+            status=response.status,
+            reason=response.reason or "",
+            headers=response.headers,
+            body=content,
+            url=str(response.url),
+            elapsed=self._clock() - started,
+            request_headers=sent_headers,
+        )
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+
+async def _read_capped(response: aiohttp.ClientResponse) -> bytes:
+    length = response.content_length
+    if length is not None and length > MAX_BODY:
+        raise _too_large(response, f"{length} bytes")
+    if length is not None:
+        return await response.read()
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in response.content.iter_chunked(1 << 16):
+        size += len(chunk)
+        if size > MAX_BODY:
+            raise _too_large(response, f"over {MAX_BODY} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _too_large(response: aiohttp.ClientResponse, size: str) -> BadResponse:
+    from lotsdb_cli.http.retry import short_url
+
+    return BadResponse(f"{response.method} {short_url(str(response.url))}: the answer is too large ({size})")
