@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from lotsdb_cli import __version__
-from lotsdb_cli.cli import albums, auth, cache, events, lots, sandbox, sellers
+from lotsdb_cli.cli import albums, auth, cache, config, events, lots, sandbox, sellers
 from lotsdb_cli.cli.state import AppState
 
 app = typer.Typer(
@@ -31,6 +31,7 @@ app.add_typer(lots.app, name="lots")
 app.add_typer(albums.app, name="albums")
 app.add_typer(cache.app, name="cache")
 app.add_typer(auth.app, name="auth")
+app.add_typer(config.app, name="config")
 app.add_typer(sandbox.app, name="sandbox")
 
 
