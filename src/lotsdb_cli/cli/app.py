@@ -9,7 +9,10 @@ import typer
 
 from lotsdb_cli import __version__
 from lotsdb_cli.cli import albums, auth, cache, config, events, lots, sandbox, sellers
+from lotsdb_cli.cli.params import CacheLocation, DurationOption, exclusive, given_on_command_line
 from lotsdb_cli.cli.state import AppState
+from lotsdb_cli.config import DEFAULT_MAX_WAIT, DEFAULT_RETRIES, DEFAULT_TIMEOUT, DEFAULT_TTL
+from lotsdb_cli.durations import format_duration
 
 app = typer.Typer(
     name="lotsdb",
@@ -46,23 +49,37 @@ def root(
     ctx: typer.Context,
     cache_location: Annotated[
         str | None,
-        typer.Option("--cache", help="HTTP cache: SQLite file path or redis://host:port/db."),
+        typer.Option(
+            "--cache",
+            parser=CacheLocation(),
+            metavar=CacheLocation.metavar,
+            help="HTTP cache: SQLite file path or redis://host:port/db.",
+        ),
     ] = None,
-    ttl: Annotated[str | None, typer.Option(help="Freshness of catalog responses: 600, 10m, 2h, 1d.")] = None,
+    ttl: Annotated[
+        float | None,
+        DurationOption(
+            help="Freshness of catalog responses: 600, 10m, 2h, 1d"
+            f" (default: LOTSDB_TTL, else {format_duration(DEFAULT_TTL)})."
+        ),
+    ] = None,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Neither read nor write the cache.")] = False,
     refresh: Annotated[
         bool, typer.Option("--refresh", help="Ignore cached entries, fetch and store new ones.")
     ] = False,
     offline: Annotated[bool, typer.Option("--offline", help="Answer only from the cache; a miss exits 4.")] = False,
-    timeout: Annotated[float | None, typer.Option(help="Per-request timeout in seconds.", min=0.1)] = None,
-    retries: Annotated[int | None, typer.Option(help="Retries per request.", min=0)] = None,
+    timeout: Annotated[
+        float, typer.Option(metavar="SECONDS", help="Per-request timeout in seconds.", min=0.1)
+    ] = DEFAULT_TIMEOUT,
+    retries: Annotated[int, typer.Option(metavar="N", help="Retries per request.", min=0)] = DEFAULT_RETRIES,
     max_wait: Annotated[
-        float | None,
+        float,
         typer.Option(
+            metavar="SECONDS",
             help="Longest back-off to sleep (seconds); longer waits stop the run with exit 75.",
             min=0,
         ),
-    ] = None,
+    ] = DEFAULT_MAX_WAIT,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars or summaries.")] = False,
     verbose: Annotated[int, typer.Option("--verbose", "-v", count=True, help="More detail on stderr.")] = 0,
     version: Annotated[
@@ -73,23 +90,13 @@ def root(
     """Global options come before the command: `lotsdb --offline lots dump 42`."""
     from lotsdb_cli.cli import console
     from lotsdb_cli.config import load_settings
-    from lotsdb_cli.errors import UsageError
 
-    if sum([no_cache, refresh, offline]) > 1:
-        raise UsageError("--no-cache, --refresh and --offline cannot be combined")
+    exclusive(ctx, no_cache=no_cache, refresh=refresh, offline=offline)
     console.configure(quiet=quiet, verbosity=verbose)
-    settings = load_settings().with_options(
-        cache=cache_location,
-        ttl=ttl,
-        no_cache=no_cache or None,
-        refresh=refresh or None,
-        offline=offline or None,
-        timeout=timeout,
-        retries=retries,
-        max_wait=max_wait,
-        quiet=quiet or None,
-        verbose=verbose or None,
-    )
+    options = given_on_command_line(ctx)  # only these are recorded as coming from an option
+    if "cache_location" in options:
+        options["cache"] = options.pop("cache_location")
+    settings = load_settings().with_options(**options)
     state = AppState(settings)
     ctx.obj = state
     ctx.call_on_close(state.close)
