@@ -22,7 +22,7 @@ def show(ctx: typer.Context, fmt: FormatOption = None) -> None:
     Secrets (passwords, client secrets, tokens) show only as set or unset. Sends no request and
     creates no file.
 
-    Example: lotsdb --offline config show --format table
+    Example: LOTSDB_TTL=2h lotsdb --timeout 10 config show --format table
     """
     from lotsdb_cli.config import effective_settings
 
