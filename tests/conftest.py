@@ -15,7 +15,14 @@ import pytest
 
 from lotsdb_cli.sandbox import Sandbox
 
-LOTSDB_VARIABLES = [name for name in os.environ if name.startswith(("LOTSDB_", "SPOTIFY_", "SPOTIPY_"))]
+# The settings lotsdb reads from the environment, and the CA-bundle variables it honours: a
+# developer's shell must not change what the tests see.
+LOTSDB_VARIABLES = [
+    name
+    for name in os.environ
+    if name.startswith(("LOTSDB_", "SPOTIFY_", "SPOTIPY_"))
+    or name in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "SSL_CERT_FILE")
+]
 
 
 @pytest.fixture(autouse=True)

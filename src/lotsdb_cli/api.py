@@ -185,7 +185,24 @@ class Lotsdb:
         return Refresh(self, albums, workers, fresh, RefreshSummary())
 
     def fetch_bytes(self, url: str) -> bytes:
-        """The body of a GET through the HTTP cache (a spreadsheet export)."""
+        """The body of a GET through the HTTP cache (a spreadsheet export).
+
+        A `user:password@` in the URL is sent as Basic auth, never stored or shown, and never sent
+        over plain http off this machine unless `allow_insecure` is set.
+        """
+        from urllib.parse import urlsplit
+
+        from lotsdb_cli import secrets
+        from lotsdb_cli.config import redact_url, sends_credentials_in_clear
+        from lotsdb_cli.errors import ConfigError
+
+        parts = urlsplit(url)
+        secrets.register(parts.password)
+        if (parts.username or parts.password) and sends_credentials_in_clear(url) and not self.settings.allow_insecure:
+            raise ConfigError(
+                f"{redact_url(url)}: refusing to send the URL's credentials over plain http",
+                hint="use an https:// URL, or set LOTSDB_ALLOW_INSECURE=1 to send credentials over plain http",
+            )
         return self.run(self.http.get_bytes(url)).data
 
     # -- cache and auth ------------------------------------------------------------------

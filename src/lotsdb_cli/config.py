@@ -1,52 +1,66 @@
-"""Configuration: command-line option > environment variable > config file > default (SPEC §2)."""
+"""Configuration: command-line option > environment variable > config file > default (SPEC §2).
+
+Every value read from the environment or from `$LOTSDB_HOME/config.toml` is checked when the
+settings are loaded: a bad one is a `ConfigError` (exit 4) that names the variable or `file:key`,
+shows the value (never a secret's) and says what is accepted. `Settings.sources` records where each
+setting came from, for `lotsdb config show`.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import os
-import tomllib
-from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
+from urllib.parse import urlsplit
 
-from lotsdb_cli.durations import parse_duration
-from lotsdb_cli.errors import ConfigError
+from lotsdb_cli.durations import DURATION_FORMS, DurationError, parse_duration
+from lotsdb_cli.errors import ConfigError, UsageError
 
 DEFAULT_CATALOG_URL = "https://catalog-api.abconnect.co"
 DEFAULT_IDENTITY_URL = "https://login.abconnect.co/connect/token"
 DEFAULT_SPOTIFY_API_URL = "https://api.spotify.com"
 DEFAULT_SPOTIFY_ACCOUNTS_URL = "https://accounts.spotify.com"
-
-# Environment variable -> Settings field. Config-file keys are the same names,
-# lower-cased and without the `LOTSDB_` prefix (e.g. `catalog_url = "..."`).
-ENV_FIELDS: dict[str, str] = {
-    "LOTSDB_CACHE": "cache",
-    "LOTSDB_DB": "db",
-    "LOTSDB_TTL": "ttl",
-    "LOTSDB_CATALOG_URL": "catalog_url",
-    "LOTSDB_IDENTITY_URL": "identity_url",
-    "LOTSDB_USERNAME": "username",
-    "LOTSDB_PASSWORD": "password",
-    "LOTSDB_CLIENT_ID": "client_id",
-    "LOTSDB_CLIENT_SECRET": "client_secret",
-    "LOTSDB_TOKEN": "token",
-    "SPOTIFY_CLIENT_ID": "spotify_client_id",
-    "SPOTIFY_CLIENT_SECRET": "spotify_client_secret",
-    "SPOTIPY_CLIENT_ID": "spotify_client_id",
-    "SPOTIPY_CLIENT_SECRET": "spotify_client_secret",
-    "LOTSDB_SPOTIFY_API_URL": "spotify_api_url",
-    "LOTSDB_SPOTIFY_ACCOUNTS_URL": "spotify_accounts_url",
-    "LOTSDB_SPOTIFY_MARKET": "spotify_market",
-    "LOTSDB_CA_BUNDLE": "ca_bundle",
-    "LOTSDB_ALLOW_INSECURE": "allow_insecure",
-}
-SECRET_FIELDS = frozenset({"password", "client_secret", "token", "spotify_client_secret"})
+DEFAULT_TTL = 600.0
+DEFAULT_TIMEOUT = 30
+DEFAULT_RETRIES = 3
+DEFAULT_MAX_WAIT = 120
+CONFIG_FILE_NAME = "config.toml"
+REDIS_SCHEMES = ("redis", "rediss", "unix")  # an HTTP cache location with one of these is a Redis URL
+INSECURE_VARIABLE = "LOTSDB_ALLOW_INSECURE"
 
 
 def default_home() -> Path:
     from platformdirs import user_data_dir
 
     return Path(user_data_dir("lotsdb", appauthor=False))
+
+
+DEFAULT, CONFIG_FILE, ENVIRONMENT, OPTION = "default", "config file", "environment", "option"
+
+
+class Source(NamedTuple):
+    """Where a setting's value came from: `default`, `config file`, `environment` or `option`."""
+
+    kind: str
+    name: str = ""  # the variable, `PATH:key` or `--flag`
+    line: int | None = None  # the config file's line, when known
+
+    def __str__(self) -> str:
+        return f"{self.kind} ({self.name})" if self.name else self.kind
+
+    @property
+    def where(self) -> str:
+        """The source as an error message names it: `LOTSDB_TTL`, `/x/config.toml:ttl (line 3)`, `--ttl`."""
+        if self.kind == CONFIG_FILE and self.line is not None:
+            return f"{self.name} (line {self.line})"
+        return self.name or self.kind
+
+
+FROM_DEFAULT = Source(DEFAULT)
 
 
 @dataclass(frozen=True)
@@ -56,7 +70,7 @@ class Settings:
     home: Path
     cache: str | None = None
     db: str | None = None
-    ttl: float = 600.0
+    ttl: float = DEFAULT_TTL
     catalog_url: str = DEFAULT_CATALOG_URL
     identity_url: str = DEFAULT_IDENTITY_URL
     username: str | None = None
@@ -69,21 +83,28 @@ class Settings:
     spotify_api_url: str = DEFAULT_SPOTIFY_API_URL
     spotify_accounts_url: str = DEFAULT_SPOTIFY_ACCOUNTS_URL
     spotify_market: str = "US"
-    ca_bundle: str | None = None  # CA certificates to trust (LOTSDB_CA_BUNDLE, REQUESTS_CA_BUNDLE, SSL_CERT_FILE)
+    ca_bundle: str | None = None  # CA certificates to trust; None: the system's
     allow_insecure: bool = False  # credentials may go over plain http:// to a non-loopback host
     # Global HTTP options (SPEC §3); only the command line sets these.
     no_cache: bool = False
     refresh: bool = False
     offline: bool = False
-    timeout: float = 30.0
-    retries: int = 3
-    max_wait: float = 120.0
+    timeout: float = DEFAULT_TIMEOUT
+    retries: int = DEFAULT_RETRIES
+    max_wait: float = DEFAULT_MAX_WAIT
     verbose: int = 0
     quiet: bool = False
+    # Field name -> where its value came from; a field missing here has its default.
+    sources: Mapping[str, Source] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def cache_location(self) -> str:
         return self.cache or str(self.home / "http_cache.sqlite")
+
+    @property
+    def cache_backend(self) -> str:
+        """`redis` or `sqlite`: what `cache_location` names."""
+        return "redis" if is_redis_url(self.cache_location) else "sqlite"
 
     @property
     def db_path(self) -> Path:
@@ -93,44 +114,496 @@ class Settings:
     def token_path(self) -> Path:
         return self.home / "tokens.json"
 
+    @property
+    def config_path(self) -> Path:
+        return self.home / CONFIG_FILE_NAME
+
+    def source(self, name: str) -> Source:
+        """Where the setting `name` (a field) came from."""
+        return self.sources.get(name, FROM_DEFAULT)
+
     def with_options(self, **options: Any) -> Settings:
-        """A copy with the given command-line options applied (None means 'not given')."""
-        given = {name: value for name, value in options.items() if value is not None}
-        if "ttl" in given:
-            given["ttl"] = parse_duration(given["ttl"])
-        return replace(self, **given)
+        """A copy with the given command-line options applied (None means 'not given').
+
+        Each is recorded as coming from `option (--name)`, and checked as the same setting read
+        from the environment would be (a bad one is a `UsageError`).
+        """
+        given: dict[str, Any] = {}
+        sources = dict(self.sources)
+        for name, value in options.items():
+            if value is None:
+                continue
+            source = Source(OPTION, "--" + name.replace("_", "-"))
+            spec = _FIELDS_BY_NAME.get(name)
+            if spec is not None:
+                try:
+                    value = spec.parse(value)
+                except InvalidValue as exc:
+                    raise UsageError(exc.describe(source, _shown(spec, value))) from None
+            given[name] = value
+            sources[name] = source
+        return replace(self, sources=sources, **given)
 
 
-def _read_config_file(home: Path) -> dict[str, Any]:
-    path = home / "config.toml"
+def is_redis_url(location: str) -> bool:
+    return urlsplit(location).scheme.lower() in REDIS_SCHEMES and "://" in location
+
+
+def redact_url(url: str) -> str:
+    """`url` with the password of its user part replaced by `***` (`redis://:***@host:6379/0`)."""
     try:
-        with path.open("rb") as handle:
-            return tomllib.load(handle)
-    except (FileNotFoundError, NotADirectoryError):  # no config file (or no home directory at all)
-        return {}
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigError(f"cannot read {path}: {exc}") from None
+        password = urlsplit(url).password
+    except ValueError:
+        return url
+    return url.replace(f":{password}@", ":***@", 1) if password else url
+
+
+# --- Checking one value ---------------------------------------------------------------------------
+
+
+class InvalidValue(ValueError):
+    """A value a setting does not accept: what is wrong, and what would be accepted."""
+
+    def __init__(self, problem: str, accepted: str) -> None:
+        super().__init__(problem)
+        self.problem = problem
+        self.accepted = accepted
+
+    def describe(self, source: Source, shown: str) -> str:
+        return f"{source.where}: {self.problem}: {shown}; {self.accepted}"
+
+
+_TOML_TYPES = {bool: "boolean", int: "integer", float: "float", str: "string", list: "array", dict: "table"}
+
+
+def _toml_type(value: Any) -> str:
+    return _TOML_TYPES.get(type(value), "date or time")
+
+
+def _text(value: Any, accepted: str) -> str:
+    if not isinstance(value, str):
+        raise InvalidValue(f"a TOML {_toml_type(value)}, not a string", accepted)
+    return value
+
+
+def _check_printable(text: str, problem: str, accepted: str) -> None:
+    """No spaces, control characters or undecodable bytes (which the environment can hold)."""
+    if not text.isprintable() or " " in text:
+        raise InvalidValue(f"{problem} (it contains spaces or control characters)", accepted)
+
+
+def _url(value: Any, accepted: str) -> str:
+    text = _text(value, accepted)
+    _check_printable(text, "not a URL", accepted)
+    parts = urlsplit(text)
+    if parts.scheme.lower() not in ("http", "https") or not text.lower().startswith(("http://", "https://")):
+        raise InvalidValue("not an http:// or https:// URL", accepted)
+    try:
+        parts.port  # noqa: B018 - raises on a port that is not a number
+    except ValueError:
+        raise InvalidValue("not a URL (the port is not a number)", accepted) from None
+    if not parts.hostname:
+        raise InvalidValue("not a URL with a host", accepted)
+    return text
+
+
+_ORIGIN_ACCEPTED = "expected an http:// or https:// URL with a host, e.g. {default}"
+
+
+def _origin(default: str) -> Callable[[Any], str]:
+    accepted = _ORIGIN_ACCEPTED.format(default=default)
+
+    def parse(value: Any) -> str:
+        url = _url(value, accepted)
+        parts = urlsplit(url)
+        if parts.query or parts.fragment:
+            raise InvalidValue("not an origin (it has a query or fragment; paths are appended to it)", accepted)
+        return url.rstrip("/")
+
+    return parse
+
+
+def _identity_url(value: Any) -> str:
+    accepted = f"expected the token endpoint's full URL, e.g. {DEFAULT_IDENTITY_URL}"
+    url = _url(value, accepted)
+    if urlsplit(url).path in ("", "/"):
+        raise InvalidValue("not a token endpoint (the URL has no path)", accepted)
+    return url
+
+
+def _cache(value: Any) -> str:
+    accepted = "expected a file path, or a redis://, rediss:// or unix:// URL"
+    text = _text(value, accepted)
+    if "://" not in text:
+        return _path_text(text, "not a file path", accepted)
+    _check_printable(text, "not a cache URL", accepted)
+    parts = urlsplit(text)
+    scheme = parts.scheme.lower()
+    if scheme not in REDIS_SCHEMES:
+        raise InvalidValue("not a cache location", accepted)
+    text = scheme + text[len(parts.scheme) :]  # the cache layer matches the scheme in lower case
+    if scheme == "unix":
+        if not parts.path:
+            raise InvalidValue("not a socket URL (no path)", accepted + ", e.g. unix:///run/redis.sock")
+        return text
+    try:
+        parts.port  # noqa: B018 - raises on a port that is not a number
+    except ValueError:
+        raise InvalidValue("not a Redis URL (the port is not a number)", accepted) from None
+    if not parts.hostname:
+        raise InvalidValue("not a Redis URL (no host)", accepted + ", e.g. redis://cache.internal:6379/0")
+    if parts.path.strip("/") and not parts.path.strip("/").isdigit():
+        raise InvalidValue(
+            "not a Redis URL (the database is not a number)", accepted + ", e.g. redis://cache.internal:6379/0"
+        )
+    return text
+
+
+def _path_text(text: str, problem: str, accepted: str) -> str:
+    if not text or "\0" in text:
+        raise InvalidValue(problem, accepted)
+    try:
+        return str(Path(text).expanduser())
+    except RuntimeError:  # `~` and no home directory to expand it to
+        raise InvalidValue(f"{problem} (cannot expand ~)", accepted) from None
+
+
+def _db(value: Any) -> str:
+    accepted = "expected the album database's file path"
+    text = _text(value, accepted)
+    if "://" in text:
+        raise InvalidValue("a URL, not a file path", accepted)
+    path = _path_text(text, "not a file path", accepted)
+    if Path(path).is_dir():
+        raise InvalidValue("a directory, not a file", accepted)
+    return path
+
+
+def _ttl(value: Any) -> float:
+    try:
+        return parse_duration(value)
+    except DurationError as exc:
+        raise InvalidValue(exc.problem, exc.hint or f"use {DURATION_FORMS}") from None
+
+
+def _market(value: Any) -> str:
+    accepted = "expected a two-letter country code, e.g. US, GB, DE"
+    text = _text(value, accepted).strip()
+    if len(text) != 2 or not (text.isascii() and text.isalpha()):
+        raise InvalidValue("not a two-letter country code", accepted)
+    return text.upper()
+
+
+_TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
+
+
+def _yes_no(value: Any) -> bool:
+    accepted = f"expected {', '.join(_TRUE)} or {', '.join(_FALSE)}"
+    if isinstance(value, bool):
+        return value
+    text = _text(value, accepted).strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise InvalidValue("not a yes/no value", accepted)
+
+
+def _ca_bundle(value: Any) -> str:
+    accepted = "expected an existing file of CA certificates (PEM) or a directory of them"
+    path = _path_text(_text(value, accepted), "not a file path", accepted)
+    if not os.path.exists(path):
+        raise InvalidValue("no such file or directory", accepted)
+    return path
+
+
+def _plain_text(value: Any) -> str:
+    return _text(value, "expected text")
+
+
+def _bearer_token(value: Any) -> str:
+    accepted = "expected the token alone (no `Bearer ` prefix, no spaces or line breaks)"
+    token = _text(value, accepted)
+    if not token.isprintable() or " " in token:
+        raise InvalidValue("not a bearer token", accepted)
+    return token
+
+
+class _Field(NamedTuple):
+    """One setting read from the environment and the config file."""
+
+    name: str  # the Settings field, and the config file's key
+    variables: tuple[str, ...]  # environment variables that beat the config file, strongest first
+    parse: Callable[[Any], Any]  # the value to store; raises InvalidValue
+    secret: bool = False
+    fallbacks: tuple[str, ...] = ()  # environment variables weaker than the config file
+
+
+_FIELDS = (
+    _Field("cache", ("LOTSDB_CACHE",), _cache),
+    _Field("db", ("LOTSDB_DB",), _db),
+    _Field("ttl", ("LOTSDB_TTL",), _ttl),
+    _Field("catalog_url", ("LOTSDB_CATALOG_URL",), _origin(DEFAULT_CATALOG_URL)),
+    _Field("identity_url", ("LOTSDB_IDENTITY_URL",), _identity_url),
+    _Field("username", ("LOTSDB_USERNAME",), _plain_text),
+    _Field("password", ("LOTSDB_PASSWORD",), _plain_text, secret=True),
+    _Field("client_id", ("LOTSDB_CLIENT_ID",), _plain_text),
+    _Field("client_secret", ("LOTSDB_CLIENT_SECRET",), _plain_text, secret=True),
+    _Field("token", ("LOTSDB_TOKEN",), _bearer_token, secret=True),
+    # SPOTIPY_* are what the spotipy library reads: fallbacks, so SPOTIFY_* win.
+    _Field("spotify_client_id", ("SPOTIFY_CLIENT_ID", "SPOTIPY_CLIENT_ID"), _plain_text),
+    _Field("spotify_client_secret", ("SPOTIFY_CLIENT_SECRET", "SPOTIPY_CLIENT_SECRET"), _plain_text, secret=True),
+    _Field("spotify_api_url", ("LOTSDB_SPOTIFY_API_URL",), _origin(DEFAULT_SPOTIFY_API_URL)),
+    _Field("spotify_accounts_url", ("LOTSDB_SPOTIFY_ACCOUNTS_URL",), _origin(DEFAULT_SPOTIFY_ACCOUNTS_URL)),
+    _Field("spotify_market", ("LOTSDB_SPOTIFY_MARKET",), _market),
+    # The names requests (in its own order) and OpenSSL users already set come after lotsdb's own
+    # and its config file.
+    _Field(
+        "ca_bundle",
+        ("LOTSDB_CA_BUNDLE",),
+        _ca_bundle,
+        fallbacks=("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "SSL_CERT_FILE"),
+    ),
+    _Field("allow_insecure", (INSECURE_VARIABLE,), _yes_no),
+)
+_FIELDS_BY_NAME = {spec.name: spec for spec in _FIELDS}
+# Environment variable -> Settings field; config-file keys are the field names (`catalog_url = "..."`).
+ENV_FIELDS: dict[str, str] = {
+    variable: spec.name for spec in _FIELDS for variable in (*spec.variables, *spec.fallbacks)
+}
+SECRET_FIELDS = frozenset(spec.name for spec in _FIELDS if spec.secret)
+CONFIG_KEYS = tuple(sorted(_FIELDS_BY_NAME))
+
+
+def parse_value(name: str, value: Any) -> Any:
+    """`value` checked and normalized as the setting `name` (a field) stores it; raises `InvalidValue`."""
+    return _FIELDS_BY_NAME[name].parse(value)
+
+
+def _shown(spec: _Field, value: Any) -> str:
+    """How an error message shows a bad value: never a secret, never a password inside a URL."""
+    if spec.secret:
+        return "(hidden)"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    text = repr(redact_url(value)) if isinstance(value, str) else repr(value)  # a TOML number, array, table
+    return text if len(text) <= 80 else text[:79] + "…"
+
+
+# --- Loading --------------------------------------------------------------------------------------
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
-    """Settings from the environment and `$LOTSDB_HOME/config.toml` (CLI options come later)."""
+    """Settings from the environment and `$LOTSDB_HOME/config.toml` (CLI options come later).
+
+    Raises `ConfigError` naming the variable or `file:key` of the first bad value. Reads no file
+    but the config file, creates none and sends nothing.
+    """
     environ = os.environ if environ is None else environ
-    home = Path(environ["LOTSDB_HOME"]).expanduser() if environ.get("LOTSDB_HOME") else default_home()
+    home, home_source = _home(environ)
+    file_values = _read_config_file(home / CONFIG_FILE_NAME)
     values: dict[str, Any] = {}
-    file_values = _read_config_file(home)
-    known = set(ENV_FIELDS.values())
-    for key, value in file_values.items():
-        name = key.lower().removeprefix("lotsdb_")
-        if name not in known:
-            raise ConfigError(f"unknown setting {key!r} in {home / 'config.toml'}")
-        values[name] = value
-    # SPOTIPY_* are fallbacks: read them first so SPOTIFY_* win.
-    for variable in sorted(ENV_FIELDS, key=lambda name: not name.startswith("SPOTIPY_")):
+    sources = {"home": home_source}
+    for spec in _FIELDS:
+        found = _lookup(spec, environ, file_values)
+        if found is None:
+            continue
+        raw, source = found
+        try:
+            values[spec.name] = spec.parse(raw)
+        except InvalidValue as exc:
+            raise ConfigError(exc.describe(source, _shown(spec, raw))) from None
+        sources[spec.name] = source
+    settings = Settings(home=home, sources=sources, **values)
+    _register_secrets(settings)
+    return settings
+
+
+def _home(environ: Mapping[str, str]) -> tuple[Path, Source]:
+    accepted = "expected a directory (created when first needed)"
+    if environ.get("LOTSDB_HOME"):
+        source = Source(ENVIRONMENT, "LOTSDB_HOME")
+        try:
+            home = Path(environ["LOTSDB_HOME"]).expanduser()
+        except RuntimeError:
+            raise ConfigError(f"LOTSDB_HOME: cannot expand ~: {environ['LOTSDB_HOME']!r}; {accepted}") from None
+    else:
+        source, home = FROM_DEFAULT, default_home()
+    if home.exists() and not home.is_dir():
+        where = "LOTSDB_HOME" if source.kind == ENVIRONMENT else "LOTSDB_HOME (unset: the default)"
+        raise ConfigError(f"{where}: not a directory: {str(home)!r}; {accepted}")
+    return home, source
+
+
+def _lookup(spec: _Field, environ: Mapping[str, str], file_values: Mapping[str, tuple[Any, Source]]) -> Any:
+    """(raw value, source) of the strongest place that sets `spec`, or None; empty means unset."""
+    for variable in spec.variables:
         if environ.get(variable):
-            values[ENV_FIELDS[variable]] = environ[variable]
-    if "ttl" in values:
-        values["ttl"] = parse_duration(values["ttl"])
-    for url_field in ("catalog_url", "spotify_api_url", "spotify_accounts_url"):
-        if url_field in values:
-            values[url_field] = str(values[url_field]).rstrip("/")
-    return Settings(home=home, **values)
+            return environ[variable], Source(ENVIRONMENT, variable)
+    if spec.name in file_values:
+        return file_values[spec.name]
+    for variable in spec.fallbacks:
+        if environ.get(variable):
+            return environ[variable], Source(ENVIRONMENT, variable)
+    return None
+
+
+def _read_config_file(path: Path) -> dict[str, tuple[Any, Source]]:
+    """Field name -> (value, source) of each key set (to a non-empty value) in the config file."""
+    try:
+        data = path.read_bytes()
+    except (FileNotFoundError, NotADirectoryError):  # no config file (or no home directory at all)
+        return {}
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the config file: {exc.strerror or exc}") from None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise ConfigError(
+            f"{path}:{line}: not UTF-8 text (byte 0x{data[exc.start]:02x}); expected a TOML file in UTF-8"
+        ) from None
+    import tomllib  # only when there is a config file: keeps start-up fast
+
+    try:
+        table = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    values: dict[str, tuple[Any, Source]] = {}
+    keys_seen: dict[str, str] = {}
+    for key, value in table.items():
+        source = Source(CONFIG_FILE, f"{path}:{key}", _line_of(text, key))
+        name = key.lower().removeprefix("lotsdb_")
+        if name not in _FIELDS_BY_NAME:
+            raise ConfigError(f"{source.where}: unknown setting", hint=f"known keys: {', '.join(CONFIG_KEYS)}")
+        if name in keys_seen:
+            raise ConfigError(f"{source.where}: {name} is set twice (also as {keys_seen[name]!r})")
+        keys_seen[name] = key
+        if value != "":  # as in the environment, empty means unset
+            values[name] = (value, source)
+    return values
+
+
+def _line_of(text: str, key: str) -> int | None:
+    """The line that sets the top-level `key` of a TOML text (`key = ...` or a `[key]` table), if found."""
+    name = rf"""(?:{re.escape(key)}|"{re.escape(key)}"|'{re.escape(key)}')"""
+    assignment = re.compile(rf"^\s*{name}\s*[.=]")
+    table = re.compile(rf"^\s*\[+\s*{name}\s*[.\]]")
+    top_level = True
+    for number, line in enumerate(text.splitlines(), start=1):
+        if table.match(line) or (top_level and assignment.match(line)):
+            return number
+        top_level = top_level and not line.lstrip().startswith("[")
+    return None
+
+
+def _register_secrets(settings: Settings) -> None:
+    """Secrets are masked in every message the process prints from now on."""
+    from lotsdb_cli import secrets
+
+    for name in SECRET_FIELDS:
+        secrets.register(getattr(settings, name))
+    if settings.cache:
+        with contextlib.suppress(ValueError):  # a port that is not a number: no password either
+            secrets.register(urlsplit(settings.cache).password)
+
+
+# --- Provenance -----------------------------------------------------------------------------------
+
+
+class EffectiveSetting(NamedTuple):
+    """One line of `lotsdb config show`: a setting, its value as shown, where it came from."""
+
+    name: str
+    value: Any  # secrets are "set" or "unset"; a password inside a URL is ***
+    source: Source
+
+
+def effective_settings(settings: Settings) -> list[EffectiveSetting]:
+    """Every setting in effect, derived ones included (home, cache backend, file paths)."""
+    home_source = settings.source("home")
+    cache_source = settings.source("cache") if settings.cache else home_source
+    db_source = settings.source("db") if settings.db else home_source
+    rows = [
+        EffectiveSetting("home", str(settings.home), home_source),
+        EffectiveSetting("config_file", str(settings.config_path), home_source),
+        EffectiveSetting("cache", redact_url(settings.cache_location), cache_source),
+        EffectiveSetting("cache_backend", settings.cache_backend, cache_source),
+        EffectiveSetting("db", str(settings.db_path), db_source),
+        EffectiveSetting("token_file", str(settings.token_path), home_source),
+    ]
+    for settings_field in fields(Settings):
+        name = settings_field.name
+        if name in ("home", "cache", "db", "sources"):  # listed above
+            continue
+        value = getattr(settings, name)
+        if name in SECRET_FIELDS:
+            value = "set" if value else "unset"
+        elif isinstance(value, str) and "://" in value:
+            value = redact_url(value)
+        rows.append(EffectiveSetting(name, value, settings.source(name)))
+    return rows
+
+
+# --- Credentials over plain http --------------------------------------------------------------------
+
+# Settings whose URL receives a credential: a password and client secret (identity), a client
+# secret (Spotify accounts), a bearer token (Catalog API, Spotify API).
+CREDENTIAL_URLS = ("identity_url", "spotify_accounts_url", "catalog_url", "spotify_api_url")
+
+
+def is_loopback_host(host: str | None) -> bool:
+    """127.0.0.0/8, ::1 and `localhost`: traffic that never leaves the machine."""
+    import ipaddress
+
+    if not host:
+        return False
+    host = host.lower().rstrip(".")
+    if host == "localhost":
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return address.is_loopback
+
+
+def sends_credentials_in_clear(url: str) -> bool:
+    """A plain http:// URL to a host other than loopback."""
+    parts = urlsplit(url)
+    return parts.scheme.lower() == "http" and not is_loopback_host(parts.hostname)
+
+
+def insecure_credential_urls(settings: Settings) -> list[tuple[str, str]]:
+    """(setting name, URL) of each credential-receiving URL that is plain http to a non-loopback host.
+
+    Lists them whether or not `allow_insecure` is set; `require_secure_credentials` decides.
+    """
+    return [
+        (name, getattr(settings, name))
+        for name in CREDENTIAL_URLS
+        if sends_credentials_in_clear(getattr(settings, name))
+    ]
+
+
+def require_secure_credentials(settings: Settings, *names: str) -> None:
+    """Raise `ConfigError` (exit 4) unless the named URL settings (default: all of them) are safe
+    to send credentials to: https://, a loopback host, or `allow_insecure` set.
+
+    The HTTP layer calls this before it sends a password, client secret or token; loading the
+    settings does not, so that commands which send nothing keep working.
+    """
+    if settings.allow_insecure:
+        return
+    wanted = names or CREDENTIAL_URLS
+    for name, url in insecure_credential_urls(settings):
+        if name in wanted:
+            source = settings.source(name)
+            where = source.where if source.kind != DEFAULT else name
+            raise ConfigError(
+                f"{where}: {redact_url(url)} would send credentials in clear"
+                " (plain http to a host that is not loopback)",
+                hint=f"use https://, or set {INSECURE_VARIABLE}=1 to send credentials over plain http to this host",
+            )

@@ -74,8 +74,10 @@ def _read_source(state: AppState, source: str) -> tuple[bytes, str]:
     if source.startswith(("http://", "https://")):
         from lotsdb_cli.albums.importer import google_sheets_csv_url
 
+        from lotsdb_cli.http.store import strip_userinfo
+
         url = google_sheets_csv_url(source) or source
-        return state.db.fetch_bytes(url), source
+        return state.db.fetch_bytes(url), strip_userinfo(source)
     try:
         with open(source, "rb") as handle:
             return handle.read(), source

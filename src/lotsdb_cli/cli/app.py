@@ -11,8 +11,11 @@ from typing import Annotated, Any
 import typer
 
 from lotsdb_cli import __version__
-from lotsdb_cli.cli import albums, auth, cache, events, lots, sandbox, sellers
+from lotsdb_cli.cli import albums, auth, cache, config, events, lots, sandbox, sellers
+from lotsdb_cli.cli.params import CacheLocation, DurationOption, exclusive, given_on_command_line
 from lotsdb_cli.cli.state import AppState
+from lotsdb_cli.config import DEFAULT_MAX_WAIT, DEFAULT_RETRIES, DEFAULT_TIMEOUT, DEFAULT_TTL
+from lotsdb_cli.durations import format_duration
 
 app = typer.Typer(
     name="lotsdb",
@@ -38,6 +41,7 @@ app.add_typer(lots.app, name="lots")
 app.add_typer(albums.app, name="albums")
 app.add_typer(cache.app, name="cache")
 app.add_typer(auth.app, name="auth")
+app.add_typer(config.app, name="config")
 app.add_typer(sandbox.app, name="sandbox")
 
 
@@ -52,10 +56,19 @@ def root(
     ctx: typer.Context,
     cache_location: Annotated[
         str | None,
-        typer.Option("--cache", metavar="PATH|URL", help="HTTP cache: SQLite file path or redis://host:port/db."),
+        typer.Option(
+            "--cache",
+            parser=CacheLocation(),
+            metavar=CacheLocation.metavar,
+            help="HTTP cache: SQLite file path or redis://host:port/db.",
+        ),
     ] = None,
     ttl: Annotated[
-        str | None, typer.Option(metavar="DURATION", help="Freshness of catalog responses: 600, 10m, 2h, 1d.")
+        float | None,
+        DurationOption(
+            help="Freshness of catalog responses: 600, 10m, 2h, 1d"
+            f" (default: LOTSDB_TTL, else {format_duration(DEFAULT_TTL)})."
+        ),
     ] = None,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Neither read nor write the cache.")] = False,
     refresh: Annotated[
@@ -63,18 +76,17 @@ def root(
     ] = False,
     offline: Annotated[bool, typer.Option("--offline", help="Answer only from the cache; a miss exits 4.")] = False,
     timeout: Annotated[
-        float | None,
-        typer.Option(metavar="SECONDS", help="Deadline of each request, body included [default: 30].", min=0.1),
-    ] = None,
-    retries: Annotated[int | None, typer.Option(metavar="N", help="Retries per request [default: 3].", min=0)] = None,
+        float, typer.Option(metavar="SECONDS", help="Deadline of each request, body included.", min=0.1)
+    ] = DEFAULT_TIMEOUT,
+    retries: Annotated[int, typer.Option(metavar="N", help="Retries per request.", min=0)] = DEFAULT_RETRIES,
     max_wait: Annotated[
-        float | None,
+        float,
         typer.Option(
             metavar="SECONDS",
-            help="Longest back-off to sleep; a server asking for longer stops the run, exit 75 [default: 120].",
+            help="Longest back-off to sleep; a server asking for longer stops the run, exit 75.",
             min=0,
         ),
-    ] = None,
+    ] = DEFAULT_MAX_WAIT,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars or summaries.")] = False,
     verbose: Annotated[
         int, typer.Option("--verbose", "-v", count=True, help="-v: one line per request; -vv: with headers.")
@@ -89,22 +101,13 @@ def root(
     from lotsdb_cli.config import load_settings
     from lotsdb_cli.env import Environment
 
-    if sum([no_cache, refresh, offline]) > 1:
-        raise typer.BadParameter("--no-cache, --refresh and --offline cannot be combined")
+    exclusive(ctx, no_cache=no_cache, refresh=refresh, offline=offline)
     env = Environment.from_process(verbosity=verbose, quiet=quiet)
     console = Console(env)
-    settings = load_settings(env.environ).with_options(
-        cache=cache_location,
-        ttl=ttl,
-        no_cache=no_cache or None,
-        refresh=refresh or None,
-        offline=offline or None,
-        timeout=timeout,
-        retries=retries,
-        max_wait=max_wait,
-        quiet=quiet or None,
-        verbose=verbose or None,
-    )
+    options = given_on_command_line(ctx)  # only these are recorded as coming from an option
+    if "cache_location" in options:
+        options["cache"] = options.pop("cache_location")
+    settings = load_settings(env.environ).with_options(**options)
     state = AppState(settings, env, console)
     ctx.obj = state
     ctx.call_on_close(state.close)

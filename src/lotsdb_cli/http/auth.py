@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
-import ipaddress
 import json
 import os
 import tempfile
@@ -21,11 +20,10 @@ import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, Protocol
-from urllib.parse import urlsplit
 
 from lotsdb_cli import secrets
-from lotsdb_cli.config import Settings
-from lotsdb_cli.errors import ApiError, AuthError, ConfigError
+from lotsdb_cli.config import Settings, require_secure_credentials
+from lotsdb_cli.errors import ApiError, AuthError
 
 RENEW_BEFORE = 120.0  # at most this many seconds before expiry a token is renewed...
 RENEW_FRACTION = 0.1  # ...or when this share of its lifetime is left, whichever comes later
@@ -40,28 +38,6 @@ SPOTIFY_HINT = "set SPOTIFY_CLIENT_ID and SPOTIFY_CLIENT_SECRET (SPOTIPY_* names
 
 class PostForm(Protocol):
     def __call__(self, url: str, form: dict[str, str], headers: dict[str, str] | None = None) -> Awaitable[Any]: ...
-
-
-def is_loopback(host: str | None) -> bool:
-    if not host:
-        return False
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
-def refuse_insecure(url: str, settings: Settings, what: str) -> None:
-    """Raise `ConfigError` when `what` (a password, a token) would cross the network in clear text."""
-    parts = urlsplit(url)
-    if parts.scheme.lower() != "http" or is_loopback(parts.hostname) or settings.allow_insecure:
-        return
-    raise ConfigError(
-        f"refusing to send {what} over plain http to {parts.hostname} ({url.split('?')[0]})",
-        hint="use an https:// URL, or set LOTSDB_ALLOW_INSECURE=1 to send credentials over plain http to this host",
-    )
 
 
 class TokenFile:
@@ -250,7 +226,7 @@ class CatalogAuth(BearerAuth):
             raise AuthError(f"Catalog API credentials are missing: {', '.join(missing)}", hint=self.hint)
 
     def check_url(self, url: str) -> None:
-        refuse_insecure(url, self.settings, "the Catalog API bearer token")
+        require_secure_credentials(self.settings, "catalog_url")
 
     async def header(self) -> str:
         if self.settings.token:
@@ -267,7 +243,7 @@ class CatalogAuth(BearerAuth):
 
     async def _obtain(self, previous: dict[str, Any] | None) -> dict[str, Any]:
         settings = self.settings
-        refuse_insecure(settings.identity_url, settings, "the Catalog API password and client secret")
+        require_secure_credentials(settings, "identity_url")
         base = {
             "client_id": settings.client_id or "",
             "client_secret": settings.client_secret or "",
@@ -343,10 +319,10 @@ class SpotifyAuth(BearerAuth):
             raise AuthError("Spotify credentials are missing", hint=self.hint)
 
     def check_url(self, url: str) -> None:
-        refuse_insecure(url, self.settings, "the Spotify bearer token")
+        require_secure_credentials(self.settings, "spotify_api_url")
 
     async def _obtain(self, previous: dict[str, Any] | None) -> dict[str, Any]:
-        refuse_insecure(self.token_url, self.settings, "the Spotify client secret")
+        require_secure_credentials(self.settings, "spotify_accounts_url")
         pair = f"{self.settings.spotify_client_id}:{self.settings.spotify_client_secret}".encode()
         basic = base64.b64encode(pair).decode()
         secrets.register(basic)

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from lotsdb_cli.config import is_redis_url, redact_url
 from lotsdb_cli.http.store import CacheEntry, CorruptCache, EntrySummary, SQLiteStore, Store, cache_key
 
 if TYPE_CHECKING:
@@ -33,10 +34,6 @@ Warn = Callable[..., None]
 Schedule = Callable[[float, Callable[[], None]], Any]
 
 
-def is_redis(location: str) -> bool:
-    return location.startswith(("redis://", "rediss://", "unix://"))
-
-
 def ttl_for(url: str, settings: Settings) -> float:
     """Seconds an answer from `url` stays fresh: the single source of truth for TTLs."""
     parts = urlsplit(url)
@@ -47,11 +44,8 @@ def ttl_for(url: str, settings: Settings) -> float:
 
 
 def redis_down_message(location: str, exc: BaseException) -> str:
-    from lotsdb_cli.http.redis_store import safe_redis_url
-
     return (
-        f"Redis at {safe_redis_url(location)} failed ({_short(exc)}); "
-        "continuing without the shared cache and rate budget"
+        f"Redis at {redact_url(location)} failed ({_short(exc)}); continuing without the shared cache and rate budget"
     )
 
 
@@ -71,15 +65,15 @@ def failure_types() -> tuple[type[BaseException], ...]:
 def open_store(settings: Settings, warn: Warn) -> Store | None:
     """The configured store, falling back (Redis -> local file -> none) rather than failing."""
     location = settings.cache_location
-    if is_redis(location):
-        from lotsdb_cli.http.redis_store import RedisStore, safe_redis_url
+    if is_redis_url(location):
+        from lotsdb_cli.http.redis_store import RedisStore
 
         try:
             return RedisStore(location)
         except Exception as exc:
             location = str(settings.home / "http_cache.sqlite")
             warn(
-                f"Redis cache at {safe_redis_url(settings.cache_location)} is unavailable ({_short(exc)}); "
+                f"Redis cache at {redact_url(settings.cache_location)} is unavailable ({_short(exc)}); "
                 f"using the local cache {location}",
                 once_key="cache-open",
             )
@@ -228,7 +222,7 @@ class HttpCache:
         with self._lock:
             self._pending.clear()
         location = self.location
-        if is_redis(location) or self.kind == "redis":
+        if is_redis_url(location) or self.kind == "redis":
             self._warn(redis_down_message(location, exc), once_key=REDIS_DOWN)
         else:
             self._warn(f"HTTP cache {location} failed ({_short(exc)}); continuing without it", once_key="cache-broken")

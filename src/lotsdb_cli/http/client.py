@@ -26,7 +26,7 @@ from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode, urlsplit
 
-from lotsdb_cli.config import Settings
+from lotsdb_cli.config import Settings, is_redis_url
 from lotsdb_cli.errors import (
     AuthError,
     BadResponse,
@@ -35,7 +35,7 @@ from lotsdb_cli.errors import (
     RunStopping,
     TemporarilyUnavailable,
 )
-from lotsdb_cli.http.cache import HttpCache, is_redis, open_store, ttl_for
+from lotsdb_cli.http.cache import HttpCache, open_store, ttl_for
 from lotsdb_cli.http.gate import GateClosed, HostGate
 from lotsdb_cli.http.responses import error_detail, is_quota, parse_json, raise_for_status
 from lotsdb_cli.http.retry import Retryable, RetryPolicy, check_status
@@ -148,7 +148,7 @@ class HttpClient:
 
     def _new_gate(self, host: str) -> HostGate:
         """A local gate, or one sharing its pause and pace through Redis when the cache is there."""
-        if self.settings.no_cache or not is_redis(self.settings.cache_location) or self.cache.kind != "redis":
+        if self.settings.no_cache or not is_redis_url(self.settings.cache_location) or self.cache.kind != "redis":
             return HostGate(self.max_in_flight, clock=self.env.clock)
         from lotsdb_cli.http.shared import SharedBudget, SharedHostGate
 

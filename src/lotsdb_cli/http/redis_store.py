@@ -13,21 +13,13 @@ import json
 import time
 from collections.abc import Iterator, Sequence
 from typing import Any
-from urllib.parse import urlsplit
 
+from lotsdb_cli.config import redact_url
 from lotsdb_cli.http.store import CacheEntry, EntrySummary
 
 PREFIX = "lotsdb:http:"
 STALE_KEEP = 30 * 86400  # seconds an expired entry stays, for stale-if-error
 CHUNK = 500
-
-
-def safe_redis_url(url: str) -> str:
-    """`redis://:PASSWORD@host` shown as `redis://:***@host`."""
-    parts = urlsplit(url)
-    if parts.password:
-        return url.replace(f":{parts.password}@", ":***@", 1)
-    return url
 
 
 def connect(url: str) -> Any:
@@ -42,7 +34,7 @@ class RedisStore:
     kind = "redis"
 
     def __init__(self, url: str, connection: Any | None = None) -> None:
-        self.location = safe_redis_url(url)
+        self.location = redact_url(url)
         self.redis = connection if connection is not None else connect(url)
 
     def get_many(self, keys: Sequence[str]) -> dict[str, CacheEntry]:

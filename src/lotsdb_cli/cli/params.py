@@ -1,0 +1,104 @@
+"""Parameter types for the command line: a bad value is refused by the parser, as a usage error (exit 2).
+
+Typer takes a custom type as `parser=` and shows `metavar=` in `--help`; the `*Option` factories set
+both. The parser converts defaults too, so a duration option may default to its text:
+
+    max_age: Annotated[float, DurationOption("--max-age", help="Refetch older metadata.")] = DurationDefault("30d")
+    assignments: Annotated[list[str], FieldAssignmentOption("--set", "-s", help="FIELD=VALUE; repeatable.")]
+
+A duration arrives in the command as seconds (a float); a field assignment as its `FIELD=VALUE` text,
+whose field the library checks against the lot's fields.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import typer
+
+from lotsdb_cli.config import InvalidValue, parse_value, redact_url
+from lotsdb_cli.durations import DurationError, parse_duration
+
+
+class Duration:
+    """`600`, `90s`, `10m`, `2h`, `1d`, `1w` -> seconds (a float)."""
+
+    metavar = "DURATION"
+
+    def __call__(self, value: str | float) -> float:
+        try:
+            return parse_duration(value)
+        except DurationError as exc:
+            raise typer.BadParameter(f"{exc.message}; {exc.hint}") from None
+
+
+class DurationDefault(float):
+    """A duration default: seconds that `--help` shows as written (`[default: 30d]`)."""
+
+    text: str
+
+    def __new__(cls, text: str) -> DurationDefault:
+        seconds = super().__new__(cls, parse_duration(text))
+        seconds.text = text
+        return seconds
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class FieldAssignment:
+    """`FIELD=VALUE` (the value may be empty or contain `=`); returned unchanged."""
+
+    metavar = "FIELD=VALUE"
+
+    def __call__(self, value: str) -> str:
+        name, sep, _ = value.partition("=")
+        if not sep or not name.strip():
+            raise typer.BadParameter(f"expected FIELD=VALUE, got {value!r}")
+        return value
+
+
+class CacheLocation:
+    """A SQLite file path, or a redis://, rediss:// or unix:// URL (as `LOTSDB_CACHE` accepts)."""
+
+    metavar = "PATH|URL"
+
+    def __call__(self, value: str) -> str:
+        try:
+            return str(parse_value("cache", value))
+        except InvalidValue as exc:
+            raise typer.BadParameter(f"{exc.problem}: {redact_url(value)!r}; {exc.accepted}") from None
+
+
+def DurationOption(*param_decls: str, **options: Any) -> Any:
+    """`typer.Option(...)` taking a DURATION."""
+    return typer.Option(*param_decls, parser=Duration(), metavar=Duration.metavar, **options)
+
+
+def FieldAssignmentOption(*param_decls: str, **options: Any) -> Any:
+    """`typer.Option(...)` taking FIELD=VALUE (repeatable when annotated as a list)."""
+    return typer.Option(*param_decls, parser=FieldAssignment(), metavar=FieldAssignment.metavar, **options)
+
+
+class OptionConflict(typer.BadParameter):
+    """Options that cannot be given together: a usage error (exit 2) that names them."""
+
+    def format_message(self) -> str:
+        return self.message
+
+
+def exclusive(ctx: typer.Context, **flags: bool) -> None:
+    """Refuse more than one of the given flags (`no_cache=True` is `--no-cache`) with an `OptionConflict`."""
+    given = ["--" + name.replace("_", "-") for name, on in flags.items() if on]
+    if len(given) > 1:
+        named = " and ".join([", ".join(given[:-1]), given[-1]])
+        raise OptionConflict(f"{named} cannot be combined", ctx=ctx)
+
+
+def given_on_command_line(ctx: typer.Context) -> dict[str, Any]:
+    """The parameters of `ctx`'s command that were given on the command line (not defaulted), by name."""
+    return {
+        name: value
+        for name, value in ctx.params.items()
+        if getattr(ctx.get_parameter_source(name), "name", None) == "COMMANDLINE"
+    }
