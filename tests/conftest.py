@@ -72,13 +72,11 @@ class Cli:
         return Result(code, out.getvalue(), err.getvalue())
 
     def proc(self, *args: str, timeout: float = 120, **kwargs: object) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "lotsdb_cli", *args],
-            env={**os.environ, **self.env},
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            **kwargs,  # type: ignore[call-overload]
+        options: dict[str, object] = {"capture_output": True, "text": True, "timeout": timeout, **kwargs}
+        if "stdout" in kwargs or "stderr" in kwargs:
+            options.pop("capture_output")
+        return subprocess.run(  # type: ignore[call-overload,no-any-return]
+            [sys.executable, "-m", "lotsdb_cli", *args], env={**os.environ, **self.env}, **options
         )
 
     def popen(self, *args: str, **kwargs: object) -> subprocess.Popen[str]:

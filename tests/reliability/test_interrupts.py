@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
+import stat
+import subprocess
 from pathlib import Path
 
+import pytest
 from conftest import Cli
 
 from lotsdb_cli.sandbox import Sandbox
@@ -16,6 +20,7 @@ from .support import (
     LOT_ROUTE,
     albums_csv,
     assert_no_crash,
+    assert_one_error_line,
     cached_lot_count,
     finish,
     integrity_check,
@@ -149,3 +154,78 @@ def test_ctrl_c_mid_refresh_exits_130_and_keeps_the_database_consistent(
     resumed = cli.proc("albums", "refresh")
     assert resumed.returncode == 0, resumed.stderr
     assert len(stored_albums(isolated_home / "lotsdb.sqlite")) == ALBUMS
+
+
+@pytest.mark.parametrize(("signum", "code", "name"), [(signal.SIGTERM, 143, "SIGTERM"), (signal.SIGHUP, 129, "SIGHUP")])
+def test_sigterm_and_sighup_stop_like_ctrl_c(
+    cli: Cli, sandbox: Sandbox, tmp_path: Path, isolated_home: Path, signum: int, code: int, name: str
+) -> None:
+    """What `timeout`, systemd and a closed terminal send: the same guarantees as Ctrl-C."""
+    out = tmp_path / "lots.jsonl"
+    sandbox.set(latency_ms=SLOW_MS)
+    proc = cli.popen("lots", "dump", str(EVENT), "--workers", "4", "-o", str(out))
+    wait_for_answers(sandbox, LOT_ROUTE, 10, proc)
+    proc.send_signal(signum)
+    stdout, stderr = finish(proc)
+    assert proc.returncode == code, stderr
+    assert f"stopped by {name}" in stderr
+    assert_no_crash(stderr)
+    assert stdout == ""
+    assert not out.exists() and leftovers(tmp_path, out.name) == []  # no temporary file either
+    integrity_check(isolated_home / "http_cache.sqlite")
+    fetched = int(stderr.split(" fetched")[0].rsplit(" ", 1)[1])
+    cached = cached_lot_count(cli.proc("cache", "stats", "--format", "json").stdout)
+    assert fetched == cached  # the summary counts what was stored
+    sandbox.set(latency_ms=0)
+    sandbox.reset()
+    resumed = cli.proc("lots", "dump", str(EVENT), "-o", str(out))
+    assert resumed.returncode == 0 and route_count(sandbox, LOT_ROUTE) == LOTS - cached
+
+
+def test_ctrl_c_mid_refresh_summary_counts_what_was_stored(
+    cli: Cli, sandbox: Sandbox, tmp_path: Path, isolated_home: Path
+) -> None:
+    spreadsheet = tmp_path / "albums.csv"
+    albums_csv(spreadsheet, ALBUMS)
+    assert cli.proc("albums", "import", str(spreadsheet)).returncode == 0
+    sandbox.set(latency_ms=SLOW_MS)
+    proc = cli.popen("albums", "refresh", "--workers", "4")
+    wait_for_answers(sandbox, ALBUM_ROUTE, 8, proc)
+    proc.send_signal(signal.SIGINT)
+    _, stderr = finish(proc)
+    assert proc.returncode == 130, stderr
+    refreshed = int(stderr.split(" refreshed")[0].rsplit(" ", 1)[1])
+    assert refreshed == len(stored_albums(isolated_home / "lotsdb.sqlite"))
+
+
+def test_a_reader_that_goes_away_ends_the_command_quietly(cli: Cli, sandbox: Sandbox) -> None:
+    """`set -o pipefail; lotsdb lots dump 1000 | head -1` succeeds."""
+    import sys
+
+    sandbox.set(latency_ms=5)
+    command = [sys.executable, "-m", "lotsdb_cli", "lots", "dump", str(EVENT), "--workers", "2"]
+    with subprocess.Popen(
+        command, env={**os.environ, **cli.env}, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    ) as proc:
+        assert proc.stdout is not None and proc.stderr is not None
+        first = proc.stdout.readline()
+        proc.stdout.close()  # what `head -1` does after its line
+        stderr = proc.stderr.read().decode()
+        proc.wait(timeout=60)
+    assert json.loads(first)["id"] == EVENT * 100
+    assert proc.returncode == 0, stderr
+    assert "error" not in stderr and "Broken pipe" not in stderr
+    assert_no_crash(stderr)
+
+
+def test_a_full_stdout_is_one_error_line(cli: Cli, sandbox: Sandbox, tmp_path: Path) -> None:
+    """`lotsdb ... > /dev/full`: a device of our own with /dev/full's numbers (never the system's)."""
+    if os.geteuid() != 0:
+        pytest.skip("making a device node needs root")
+    full = tmp_path / "full"
+    os.mknod(full, 0o666 | stat.S_IFCHR, os.makedev(1, 7))
+    with open(full, "w") as stdout:
+        result = cli.proc("lots", "dump", str(EVENT), stdout=stdout, stderr=subprocess.PIPE)
+    assert result.returncode == 1
+    assert_one_error_line(result.stderr)
+    assert "cannot write to standard output: No space left on device" in result.stderr

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from lotsdb_cli.cli.common import FormatOption, LimitOption, emit_list, emit_object
+from lotsdb_cli.cli.params import DurationDefault, DurationOption
 from lotsdb_cli.cli.state import AppState, get_state
 
 if TYPE_CHECKING:
@@ -17,7 +18,8 @@ app = typer.Typer(help="The local album catalog, enriched from Spotify.", no_arg
 
 LIST_COLUMNS = ["id", "artist", "title", "genre", "year", "spotify_id", "cover_url", "has_metadata"]
 MaxAgeOption = Annotated[
-    str, typer.Option("--max-age", help="Fetch again when metadata is older than this (30d, 12h, ...).")
+    float,
+    DurationOption("--max-age", help="Fetch again when the stored metadata is older than this."),
 ]
 
 
@@ -73,7 +75,6 @@ def _read_source(state: AppState, source: str) -> tuple[bytes, str]:
         return sys.stdin.buffer.read(), "<stdin>"
     if source.startswith(("http://", "https://")):
         from lotsdb_cli.albums.importer import google_sheets_csv_url
-
         from lotsdb_cli.http.store import strip_userinfo
 
         url = google_sheets_csv_url(source) or source
@@ -106,7 +107,7 @@ def list_albums(
 def show(
     ctx: typer.Context,
     album: Annotated[str, typer.Argument(help="Local id, Spotify id or Spotify URL.")],
-    max_age: MaxAgeOption = "30d",
+    max_age: MaxAgeOption = DurationDefault("30d"),
     fmt: FormatOption = None,
 ) -> None:
     """An album with its tracks, fetched from Spotify first if missing or older than --max-age.
@@ -128,7 +129,7 @@ def show(
 def cover(
     ctx: typer.Context,
     album: Annotated[str, typer.Argument(help="Local id, Spotify id or Spotify URL.")],
-    max_age: MaxAgeOption = "30d",
+    max_age: MaxAgeOption = DurationDefault("30d"),
 ) -> None:
     """Print the album's cover image URL (fetched from Spotify first if needed).
 
@@ -142,10 +143,8 @@ def cover(
     sys.stdout.write(found.cover_url + "\n")
 
 
-def _fresh_album(state: AppState, ref: str, max_age: str) -> Album:
-    from lotsdb_cli.durations import parse_duration
-
-    album, note = state.db.album(ref, max_age=parse_duration(max_age))
+def _fresh_album(state: AppState, ref: str, max_age: float) -> Album:
+    album, note = state.db.album(ref, max_age=max_age)
     if note is not None:
         state.console.warn(note)
     return album
@@ -200,7 +199,10 @@ def refresh(
     ] = None,
     artist: Annotated[str | None, typer.Option(help="Only albums whose artist contains this text.")] = None,
     genre: Annotated[str | None, typer.Option(help="Only albums whose genre contains this text.")] = None,
-    stale_after: Annotated[str, typer.Option(help="Refetch metadata older than this.")] = "30d",
+    stale_after: Annotated[
+        float,
+        DurationOption("--max-age", "--stale-after", help="Refetch metadata older than this (--stale-after: same)."),
+    ] = DurationDefault("30d"),
     force: Annotated[bool, typer.Option("--force", help="Fetch every selected album, fresh or not.")] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="List what would be fetched; no request.")] = False,
     workers: Annotated[int, typer.Option("--workers", "-w", min=1, max=256, help="Most requests in flight.")] = 32,
@@ -210,12 +212,10 @@ def refresh(
 
     Example: lotsdb albums refresh --dry-run; lotsdb albums refresh --workers 8
     """
-    from lotsdb_cli.durations import parse_duration
-
     state = get_state(ctx)
     console = state.console
     selection = state.db.albums.select_for_refresh(
-        album_ids or (), artist=artist, genre=genre, stale_after=parse_duration(stale_after), force=force
+        album_ids or (), artist=artist, genre=genre, stale_after=stale_after, force=force
     )
     for ref in selection.unknown_refs:
         console.warn(f"no album {ref!r} in the library")

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import errno
+import io
+import os
 import signal
 import sys
 from collections.abc import Iterator, Sequence
@@ -124,6 +127,7 @@ def run(argv: Sequence[str] | None = None) -> int:
 
     command = typer.main.get_command(app)
     args = list(sys.argv[1:] if argv is None else argv)
+    _stand_in_for_closed_streams()
     try:
         with _stop_signals():
             try:
@@ -165,6 +169,23 @@ def _stop_signals() -> Iterator[None]:
             signal.signal(signum, handler)
 
 
+class _ClosedStdout(io.TextIOBase):
+    """What stdout is when the process was started with it closed (`>&-`): a reader that went away."""
+
+    def write(self, text: str) -> int:
+        raise BrokenPipeError(errno.EPIPE, "standard output is closed")
+
+    def writable(self) -> bool:
+        return True
+
+
+def _stand_in_for_closed_streams() -> None:
+    if sys.stdout is None:
+        sys.stdout = _ClosedStdout()
+    if sys.stderr is None:  # nothing can be reported; say it nowhere rather than crash
+        sys.stderr = open(os.devnull, "w")  # noqa: SIM115 - lives as long as the process
+
+
 def _flush_stdout() -> None:
     try:
         sys.stdout.flush()
@@ -177,8 +198,6 @@ def _flush_stdout() -> None:
 
 def _silence_stdout() -> None:
     """The reader went away (`| head`): point stdout at devnull so the interpreter's final flush is quiet."""
-    import os
-
     try:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())

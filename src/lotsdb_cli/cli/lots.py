@@ -7,6 +7,7 @@ from typing import IO, TYPE_CHECKING, Annotated
 import typer
 
 from lotsdb_cli.cli.common import FormatOption, emit_object
+from lotsdb_cli.cli.params import FieldAssignmentOption
 from lotsdb_cli.cli.state import AppState, get_state
 from lotsdb_cli.errors import PartialFailure
 
@@ -119,12 +120,7 @@ def override(
     lot_id: Annotated[int, typer.Argument(min=1, metavar="LOT_ID", help="The lot's id.")],
     assignments: Annotated[
         list[str],
-        typer.Option(
-            "--set",
-            "-s",
-            metavar="FIELD=VALUE",
-            help="A LotDataDto field and its value; repeat for several; null clears.",
-        ),
+        FieldAssignmentOption("--set", "-s", help="A LotDataDto field and its value; repeat for several; null clears."),
     ],
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the request body; send nothing.")] = False,
     fmt: FormatOption = None,
