@@ -136,7 +136,7 @@ class Bench:
         event = event if event is not None else sandbox.event_ids()[0]
         expected = sandbox.lot_ids(event)
         s.items = len(expected)
-        chosen = [d for d in designs if d.startswith("lotsdb") or self.peers]
+        chosen = [d for d in designs if d.startswith("lotsdb") or d == PROBE or self.peers]
         for number in range(runs):
             for design in chosen:
                 is_peer = not design.startswith("lotsdb")
@@ -444,6 +444,8 @@ class Bench:
                     run.note = f"{run.note}; no page written".strip("; ")
                 s.design("lotsdb").runs.append(run)
                 progress(s.key, "lotsdb", run)
+        if page.exists():
+            s.details["page size (KB)"] = round(page.stat().st_size / 1024)
         s.targets.append(Target.below("lotsdb gallery wall (s)", s.design("lotsdb").wall, 1.0, short="< 1 s"))
         s.targets.append(no_requests(s.design("lotsdb")))
         if not GALLERY_TIMING.exists():

@@ -4,19 +4,21 @@ Run by scripts/bench_measure.py as `python -S -I bench_launch.py`, once per benc
 process: a child's `ru_maxrss` starts from the peak RSS of the process that spawned it (Linux
 keeps the old address space's high-water mark across exec), so processes spawned by the bench
 itself would all report at least the bench's own peak, which grows as it checks large outputs.
-This launcher stays small (~9 MB with only the standard library), so that floor stays small too.
+This launcher stays small (~10 MB with only the standard library), so that floor stays small too.
 
-Protocol, one JSON line each way per batch: in, a list of jobs
+Protocol, one JSON line each way per batch: in, `{"timeout": seconds, "jobs": [...]}`, each job
 `{"command": [...], "env": {...}, "stdin": path|null, "stdout": path|null, "stderr": path}`;
 out, one result per job, in the same order: `{"started_at", "wall", "maxrss_kb", "utime", "stime",
-"nvcsw", "nivcsw", "code"}` or `{"error": message}`. Every job of a batch starts at once; each is
-reaped as it ends, so each wall time is its own.
+"nvcsw", "nivcsw", "code", "killed"}` or `{"error": message}`. Every job of a batch starts at
+once; each is reaped as it ends, so each wall time is its own. A job still running `timeout`
+seconds after the batch started is killed (SIGKILL; "killed": true), so that no run hangs the bench.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
 import time
 
@@ -34,9 +36,18 @@ def start(job: dict) -> tuple[int, float, float]:
     return pid, started_at, started
 
 
-def run_batch(jobs: list[dict]) -> list[dict | None]:
+def run_batch(jobs: list[dict], timeout: float) -> list[dict | None]:
     results: list[dict | None] = [None] * len(jobs)
-    running = {}
+    running: dict[int, tuple[int, float, float]] = {}
+    killed: set[int] = set()
+
+    def kill_all(signum: int, frame: object) -> None:
+        for pid in running:
+            killed.add(pid)
+            os.kill(pid, signal.SIGKILL)
+
+    signal.signal(signal.SIGALRM, kill_all)
+    signal.setitimer(signal.ITIMER_REAL, timeout)
     for index, job in enumerate(jobs):
         try:
             pid, started_at, started = start(job)
@@ -59,14 +70,17 @@ def run_batch(jobs: list[dict]) -> list[dict | None]:
             "nvcsw": usage.ru_nvcsw,
             "nivcsw": usage.ru_nivcsw,
             "code": os.waitstatus_to_exitcode(status),
+            "killed": pid in killed,
         }
+    signal.setitimer(signal.ITIMER_REAL, 0)
     return results
 
 
 def main() -> int:
     for line in sys.stdin:
         if line.strip():
-            sys.stdout.write(json.dumps(run_batch(json.loads(line))) + "\n")
+            batch = json.loads(line)
+            sys.stdout.write(json.dumps(run_batch(batch["jobs"], batch["timeout"])) + "\n")
             sys.stdout.flush()
     return 0
 

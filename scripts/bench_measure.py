@@ -29,6 +29,7 @@ from lotsdb_cli.sandbox import DEMO, sandbox_env
 
 PYTHON = sys.executable
 SCRIPTS = Path(__file__).resolve().parent
+RUN_TIMEOUT = 900.0  # seconds; a measured process still running then is killed
 
 
 # -- the sandbox, in its own process ---------------------------------------------------------
@@ -206,6 +207,7 @@ class Finished:
     switches: int
     code: int
     stderr: str
+    killed: bool = False
 
 
 @dataclass
@@ -227,11 +229,11 @@ class Launcher:
         self._process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         self._lock = threading.Lock()
 
-    def run(self, batch: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    def run(self, jobs: list[dict[str, Any]], timeout: float) -> list[dict[str, Any]]:
         process = self._process
         assert process.stdin is not None and process.stdout is not None
         with self._lock:
-            process.stdin.write(json.dumps(batch) + "\n")
+            process.stdin.write(json.dumps({"timeout": timeout, "jobs": jobs}) + "\n")
             process.stdin.flush()
             answer = process.stdout.readline()
         if not answer:
@@ -266,8 +268,9 @@ def spawn(job: Job) -> Finished:
     return spawn_together([job])[0]
 
 
-def spawn_together(jobs: list[Job]) -> list[Finished]:
-    """Start every job at once; each is reaped as it ends, so each wall time is its own."""
+def spawn_together(jobs: list[Job], timeout: float = RUN_TIMEOUT) -> list[Finished]:
+    """Start every job at once; each is reaped as it ends, so each wall time is its own. A job
+    still running after `timeout` seconds is killed, and its run says so."""
     with tempfile.TemporaryDirectory(prefix="bench-spawn-") as scratch:
         batch = [
             {
@@ -280,7 +283,7 @@ def spawn_together(jobs: list[Job]) -> list[Finished]:
             for index, job in enumerate(jobs)
         ]
         finished = []
-        for job, result in zip(batch, launcher().run(batch), strict=True):
+        for job, result in zip(batch, launcher().run(batch, timeout), strict=True):
             if "error" in result:
                 raise RuntimeError(f"could not start {job['command'][0]}: {result['error']}")
             errors = Path(job["stderr"]).read_text(encoding="utf-8", errors="replace")
@@ -293,6 +296,7 @@ def spawn_together(jobs: list[Job]) -> list[Finished]:
                     switches=result["nvcsw"] + result["nivcsw"],
                     code=result["code"],
                     stderr=errors,
+                    killed=result["killed"],
                 )
             )
     return finished
@@ -309,7 +313,9 @@ def as_run(finished: Finished, stats: dict[str, Any] | None, latency_s: float = 
             # the first request of every design here, a login, is never rate-limited).
             run.first_s = round(stats["first_at"] - latency_s - finished.started_at, 4)
             run.span_s = round(stats["last_at"] - stats["first_at"], 4)
-    if finished.code != 0 and finished.stderr.strip():
+    if finished.killed:
+        run.note = f"killed after {finished.wall:.0f} s (it did not end)"
+    elif finished.code != 0 and finished.stderr.strip():
         lines = finished.stderr.strip().splitlines()
         picked = [line.strip() for line in lines if "failed" in line or line.startswith(("error:", "curl:"))]
         run.note = "; ".join(picked[:3]) or lines[-1]

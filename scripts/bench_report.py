@@ -79,7 +79,9 @@ class Scenario:
         return [design for design in self.designs if not design.name.startswith(("lotsdb", "probe")) and design.runs]
 
     def fastest_peer(self) -> Design | None:
-        timed = [design for design in self.peers() if design.wall is not None]
+        """The fastest peer among those that delivered every item in every run (a peer that
+        drops lots under a rate limit is not a time to beat)."""
+        timed = [design for design in self.peers() if design.wall is not None and design.max_lost() == 0]
         return min(timed, key=lambda design: design.wall or 0) if timed else None
 
     def ratio_to_fastest(self, design: Design) -> float | None:
