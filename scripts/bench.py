@@ -97,7 +97,7 @@ class Bench:
     # -- the dump designs --------------------------------------------------------------------
     def dump_job(self, design: str, sandbox: SandboxProcess, event: int, lot_ids: list[int], output: Path) -> Job:
         """The process of `design` dumping `event` into `output`: "lotsdb [ARGS]", "pool(N)",
-        "aiohttp(N)", "curl" or "sequential"."""
+        "aiohttp(N)", "curl", "sequential" or the probe."""
         if design.startswith("lotsdb"):
             extra = design.removeprefix("lotsdb").split()
             env = lotsdb_env(sandbox.url, self.home())
@@ -129,11 +129,10 @@ class Bench:
         *,
         runs: int,
         peer_runs: int | None = None,
-        event: int | None = None,
     ) -> None:
         """Every design, `runs` times, interleaved (so that drift in the machine's load hits all
         alike); the peers only `peer_runs` times."""
-        event = event if event is not None else sandbox.event_ids()[0]
+        event = sandbox.event_ids()[0]
         expected = sandbox.lot_ids(event)
         s.items = len(expected)
         chosen = [d for d in designs if d.startswith("lotsdb") or d == PROBE or self.peers]

@@ -317,7 +317,9 @@ def as_run(finished: Finished, stats: dict[str, Any] | None, latency_s: float = 
         run.note = f"killed after {finished.wall:.0f} s (it did not end)"
     elif finished.code != 0 and finished.stderr.strip():
         lines = finished.stderr.strip().splitlines()
-        picked = [line.strip() for line in lines if "failed" in line or line.startswith(("error:", "curl:"))]
+        picked = list(
+            dict.fromkeys(line.strip() for line in lines if "failed" in line or line.startswith(("error:", "curl:")))
+        )
         run.note = "; ".join(picked[:3]) or lines[-1]
         run.note = run.note[:300]
     return run
