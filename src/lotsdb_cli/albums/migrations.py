@@ -76,3 +76,20 @@ def m001_create_albums(conn: sqlite3.Connection) -> None:
 @migration
 def m002_index_norm_key(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE INDEX albums_norm_key ON albums (norm_key)")
+
+
+@migration
+def m003_create_exports(conn: sqlite3.Connection) -> None:
+    """What `lots dump --changes` last wrote: one fingerprint per lot, per event and format."""
+    conn.execute(
+        """
+        CREATE TABLE exports (
+            event_id INTEGER NOT NULL,
+            format TEXT NOT NULL,
+            lot_id INTEGER NOT NULL,
+            fingerprint TEXT NOT NULL,
+            exported_at REAL NOT NULL,
+            PRIMARY KEY (event_id, format, lot_id)
+        ) WITHOUT ROWID
+        """
+    )
