@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from lotsdb_cli.cli.common import FormatOption, LimitOption, emit_list, emit_object
+from lotsdb_cli.cli.common import FormatOption, LimitOption, emit_list, emit_object, output_targets
 from lotsdb_cli.cli.state import AppState, get_state
 
 if TYPE_CHECKING:
@@ -43,6 +43,7 @@ def import_albums(
     from lotsdb_cli.errors import PartialFailure
 
     state = get_state(ctx)
+    output_targets(ctx, reject_log, inputs=[source])  # before reading: a reject log over its source is refused
     data, name = _read_source(state, source)
     store = state.albums() if not dry_run or state.settings.db_path.exists() else None
     report = run_import(store, data, name, dry_run=dry_run)

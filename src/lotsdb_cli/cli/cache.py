@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from lotsdb_cli.cli.common import FormatOption
+from lotsdb_cli.cli.common import FormatOption, emit_object
 from lotsdb_cli.cli.lots import WorkersOption, partial_failure, run_dump
 from lotsdb_cli.cli.state import get_state
 
@@ -46,11 +46,8 @@ def stats(ctx: typer.Context, fmt: FormatOption = None) -> None:
     from lotsdb_cli.output import render_table, resolve_format
 
     info = cache_stats(get_state(ctx).http())
-    chosen = resolve_format(fmt, allowed=("table", "json"))
-    if chosen == "json":
-        import json
-
-        sys.stdout.write(json.dumps(info, indent=2) + "\n")
+    if resolve_format(fmt) != "table":
+        emit_object(info, fmt)
         return
     size = info["size_bytes"]
     sys.stdout.write(

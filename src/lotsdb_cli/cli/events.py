@@ -50,8 +50,7 @@ def show_event(
 
 def _table_row(event: Mapping[str, Any]) -> dict[str, Any]:
     sellers = event.get("sellers") if isinstance(event.get("sellers"), list) else []
-    names = ", ".join(
-        str(seller.get("name") or seller.get("id")) for seller in sellers or [] if isinstance(seller, dict)
-    )
+    named = (seller.get("name") for seller in sellers or [] if isinstance(seller, dict))
+    names = ", ".join(str(name) for name in named if name)  # a seller without a name adds nothing, not its id
     lots = event.get("lots")
     return {**event, "sellers": names, "lots": len(lots) if isinstance(lots, list) else 0}

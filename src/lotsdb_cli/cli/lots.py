@@ -8,7 +8,7 @@ from typing import IO, TYPE_CHECKING, Annotated
 
 import typer
 
-from lotsdb_cli.cli.common import FormatOption, emit_object
+from lotsdb_cli.cli.common import FormatOption, OutputOption, emit_object, output_targets
 from lotsdb_cli.cli.state import AppState, get_state
 from lotsdb_cli.errors import PartialFailure
 
@@ -40,23 +40,26 @@ def dump(
     ctx: typer.Context,
     event_id: Annotated[int, typer.Argument(min=1, help="The event's id.")],
     workers: WorkersOption = 32,
-    fmt: Annotated[str, typer.Option("--format", "-f", help="jsonl, json or csv.")] = "jsonl",
-    output: Annotated[
-        str | None, typer.Option("--output", "-o", help="Write to this file (atomically) instead of stdout.")
+    fmt: Annotated[
+        str | None, typer.Option("--format", "-f", help="jsonl, json or csv (default: the -o extension's, else jsonl).")
     ] = None,
+    output: OutputOption = None,
 ) -> None:
     """Every lot of an event, fetched concurrently, in the event's lot order.
 
     Cached lots are not requested again, so a re-run after an interruption fetches only
     what is missing. Exit 3 when some lots failed (the others are written).
 
-    Example: lotsdb lots dump 1000 --format csv -o lots.csv
+    Example: lotsdb lots dump 1000 -o lots.csv   (the format follows the extension)
     """
-    from lotsdb_cli.output import open_output, resolve_format
+    from lotsdb_cli.output import format_for, open_output
 
-    chosen = resolve_format(fmt, allowed=("jsonl", "json", "csv"))
-    with open_output(output) as stream:
-        summary = run_dump(get_state(ctx), event_id, workers=workers, fmt=chosen, stream=stream, flush=output is None)
+    chosen = format_for(output, fmt, "jsonl", allowed=("jsonl", "json", "csv"))
+    [target] = output_targets(ctx, output)
+    with open_output(target) as stream:
+        summary = run_dump(
+            get_state(ctx), event_id, workers=workers, fmt=chosen, stream=stream, flush=not target.atomic
+        )
         if summary.failed and len(summary.failed) == summary.total:
             raise partial_failure(summary)  # nothing arrived: an existing file is left as it was
     if summary.failed:
