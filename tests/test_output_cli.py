@@ -10,6 +10,7 @@ import json
 import os
 import pty
 import shutil
+import signal
 import stat
 import struct
 import subprocess
@@ -256,3 +257,38 @@ def test_json_is_indented_on_a_terminal_and_compact_in_a_pipe(cli: Cli) -> None:
     assert json.loads(on_screen) == json.loads(piped.stdout)
     assert on_screen.startswith('{\n  "id": 1,')
     assert piped.stdout.count("\n") == 1
+
+
+# Interrupted, or the reader went away
+
+
+def test_ctrl_c_mid_dump_leaves_the_existing_file_as_it_was(cli: Cli, sandbox: Sandbox, tmp_path: Path) -> None:
+    from reliability.support import LOT_ROUTE, finish, wait_for_answers
+
+    out = tmp_path / "lots.csv"
+    out.write_text("yesterday's export\n")
+    out.chmod(0o600)
+    sandbox.set(latency_ms=80)
+    proc = cli.popen("lots", "dump", str(EVENT), "--workers", "4", "-o", str(out))
+    wait_for_answers(sandbox, LOT_ROUTE, 8, proc)
+    proc.send_signal(signal.SIGINT)
+    _, stderr = finish(proc)
+    assert proc.returncode == 130, stderr
+    assert out.read_text() == "yesterday's export\n" and stat.S_IMODE(out.stat().st_mode) == 0o600
+    assert leftovers(tmp_path) == []
+
+
+def test_a_reader_that_goes_away_ends_the_command_quietly(cli: Cli) -> None:
+    lotsdb = subprocess.Popen(
+        [sys.executable, "-m", "lotsdb_cli", "events", "list", "--all", "--format", "jsonl"],
+        env={**os.environ, **cli.env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert lotsdb.stdout is not None
+    first = lotsdb.stdout.readline()
+    lotsdb.stdout.close()  # as `| head -1` does
+    _, stderr = lotsdb.communicate(timeout=60)
+    assert json.loads(first)["id"]
+    assert lotsdb.returncode == 0, stderr
+    assert b"error" not in stderr and b"Traceback" not in stderr

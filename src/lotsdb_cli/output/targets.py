@@ -293,11 +293,16 @@ def _kind_name(mode: int) -> str:
 # Writing
 
 
-class _NamedStream:
-    """A text stream whose write errors name the output (`cannot write lots.csv: No space left on device`).
+class ReaderGone(BrokenPipeError):
+    """The reader of an output went away (`| head`, a FIFO's reader): the command ends quietly, exit 0.
 
-    A reader that went away (EPIPE) is left as BrokenPipeError: the CLI ends quietly then, as with `| head`.
+    A BrokenPipeError without an errno, because Typer turns an OSError whose errno is EPIPE into
+    exit 1, where SPEC §6 wants a closed stdout to end the command with 0.
     """
+
+
+class _NamedStream:
+    """A text stream whose write errors name the output (`cannot write lots.csv: No space left on device`)."""
 
     def __init__(self, stream: IO[str], name: str) -> None:
         self._stream = stream
@@ -306,10 +311,8 @@ class _NamedStream:
     def write(self, text: str) -> int:
         try:
             return self._stream.write(text)
-        except BrokenPipeError:
-            raise
         except OSError as exc:
-            raise write_error(self._name, exc) from exc
+            raise self._error(exc) from exc
 
     def writelines(self, lines: Iterable[str]) -> None:
         for line in lines:
@@ -318,10 +321,13 @@ class _NamedStream:
     def flush(self) -> None:
         try:
             self._stream.flush()
-        except BrokenPipeError:
-            raise
         except OSError as exc:
-            raise write_error(self._name, exc) from exc
+            raise self._error(exc) from exc
+
+    def _error(self, exc: OSError) -> BaseException:
+        if isinstance(exc, BrokenPipeError):
+            return exc if isinstance(exc, ReaderGone) else ReaderGone(f"the reader of {self._name} went away")
+        return write_error(self._name, exc)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._stream, name)
