@@ -190,3 +190,12 @@ def test_a_show_view_without_a_width_keeps_values_on_one_line() -> None:
     long_text = "word " * 100
     lines = fields({"id": 1, "notes": long_text}, width=None)
     assert len(lines) == 4 and lines[3].endswith(long_text.strip())
+
+
+def test_the_tables_of_a_show_view_cut_only_free_text() -> None:
+    links = [{"id": 1002401, "link": URL, "caption": "A rather long caption about the front of the vase " * 2}]
+    lines = fields({"id": 100240, "imageLinks": links}, width=60)
+    header = lines[lines.index("imageLinks:") + 1]
+    assert header.split()[:3] == ["id", "link", "caption"]  # no column left out
+    row = lines[-1]
+    assert URL in row and "1002401" in row and row.endswith("…")

@@ -23,7 +23,7 @@ OutputOption = Annotated[
         "-o",
         metavar="FILE",
         help="Write to FILE instead of stdout (- is stdout): a file is replaced atomically, keeping its mode;"
-        " a FIFO or device is written directly. Its extension (.csv, .json, .jsonl) picks the format.",
+        " a FIFO or device is written directly.",
     ),
 ]
 

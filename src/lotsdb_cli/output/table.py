@@ -10,7 +10,8 @@ a terminal) nothing is cut; a later cell wider than the sample's pushes the rest
 
 A field/value view (one object) never cuts a value: a long value continues on the next lines,
 words wrapped, a URL or an id kept whole on its own line so it can be copied; lists of scalars
-take one line per item, lists of objects follow as tables of their own.
+take one line per item, lists of objects follow as tables of their own, in which only free text
+is cut.
 """
 
 from __future__ import annotations
@@ -138,13 +139,14 @@ class Column:
     width: int = 0
 
 
-def fit(columns: Sequence[Column], width: int | None) -> list[Column]:
+def fit(columns: Sequence[Column], width: int | None, *, leave_out: bool = True) -> list[Column]:
     """Set each column's width so the table fits `width` terminal columns; return the columns shown.
 
     In turn, until the table fits: long headers of ids, numbers, dates and booleans are cut to a
     few characters more than their values (never the values); free text shrinks, widest first, to
     `SHRINK_MIN`; so does other text; those headers are cut to their values' width. If that is
-    not enough, the rightmost columns are left out (never the first).
+    not enough, the rightmost columns are left out (never the first), or with `leave_out=False`
+    the table stays wider than `width`.
     """
     shown = list(columns)
     while True:
@@ -152,7 +154,7 @@ def fit(columns: Sequence[Column], width: int | None) -> list[Column]:
             column.width = column.natural
         if width is None or _excess(shown, width) <= 0 or len(shown) == 1:
             return shown
-        if _shrink(shown, width):
+        if _shrink(shown, width) or not leave_out:
             return shown
         shown.pop()
 
@@ -193,7 +195,9 @@ class TableWriter:
     """Writes a list table row by row: widths from the first `sample_rows` rows, then streaming.
 
     Rows are flat mappings (see `flatten`); `columns` defaults to the keys of the sampled rows.
-    After `close()`, `hidden` names the columns left out to fit the width.
+    After `close()`, `hidden` names the columns left out to fit the width. With `whole_values`
+    (the tables of a field/value view) only free text is cut, and no column is left out: URLs,
+    codes and ids stay whole even if a row is then wider than the terminal.
     """
 
     def __init__(
@@ -203,8 +207,10 @@ class TableWriter:
         *,
         width: int | None = None,
         sample_rows: int = SAMPLE_ROWS,
+        whole_values: bool = False,
     ) -> None:
         self.stream = stream
+        self.whole_values = whole_values
         self.names = list(columns) if columns else None
         self.width = width
         self.sample_rows = max(1, sample_rows)
@@ -234,8 +240,10 @@ class TableWriter:
         for index, name in enumerate(names):
             widest_value = max((display_width(line[index]) for line in cells), default=0)
             shrink = shrink_class(name, (row.get(name) for row in self._sample))
+            if self.whole_values and shrink is Shrink.OTHER_TEXT:
+                shrink = Shrink.NEVER
             columns.append(Column(name, max(display_width(name), widest_value), widest_value, shrink))
-        self._shown = fit(columns, self.width)
+        self._shown = fit(columns, self.width, leave_out=not self.whole_values)
         self.hidden = [column.name for column in columns[len(self._shown) :]]
         header = [_pad(clip(column.name, column.width), column.width) for column in self._shown]
         self.stream.write(GAP.join(header).rstrip() + "\n")
@@ -303,7 +311,7 @@ def write_fields(stream: IO[str], record: Mapping[str, Any], *, width: int | Non
             stream.write(indent + line + "\n")
     for name, items in tables:
         stream.write(f"\n{name}:\n")
-        writer = TableWriter(stream, width=width, sample_rows=len(items))
+        writer = TableWriter(stream, width=width, sample_rows=len(items), whole_values=True)
         for item in items:
             writer.write(flatten(item))
         writer.close()

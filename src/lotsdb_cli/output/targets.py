@@ -139,30 +139,30 @@ def check_outputs(
     Returns the targets in order (None and `-` are stdout), for `open_output`.
     """
     targets = [item if isinstance(item, OutputTarget) else output_target(item) for item in outputs]
-    claimed: list[tuple[_File, str]] = []
+    claimed: list[tuple[_File, str]] = []  # files already spoken for, and what they are
     for source in inputs:
         input_file = _input_file(source)
         if input_file is not None:
             name = os.fspath(source or STDOUT)
-            claimed.append((input_file, f"it is the input {name}" + (" (standard input)" if name == STDOUT else "")))
+            claimed.append((input_file, f"the input {name}" + (" (standard input)" if name == STDOUT else "")))
     for item in protected:
         label, path = item if isinstance(item, ProtectedFile) else ("a file lotsdb uses", item)
-        claimed.append((_file(os.fspath(path)), f"it is {label} ({os.fspath(path)})"))
+        claimed.append((_file(os.fspath(path)), f"{label} ({os.fspath(path)})"))
         for suffix in SQLITE_COMPANIONS:
-            reason = f"it is the {suffix} file of {label} ({os.fspath(path)})"
             # SQLite names its companions after the path it opened, which may be a symlink's target.
             for name in {os.fspath(path) + suffix, os.path.realpath(path) + suffix}:
-                claimed.append((_file(name), reason))
+                claimed.append((_file(name), f"the {suffix} file of {label} ({os.fspath(path)})"))
     for target in targets:
         written = _written_file(target)
         if written is None:
             continue
-        for other, reason in claimed:
+        for other, what in claimed:
             if written.same_as(other):
+                what = what.replace(f" ({target.path})", "")  # no need to name it twice
                 raise OutputRefused(
-                    f"refusing to write {target.path}: {reason}", hint="choose another file name for the output"
+                    f"refusing to write {target.path}: it is {what}", hint="choose another file name for the output"
                 )
-        claimed.append((written, f"another output ({target.path}) is written there"))
+        claimed.append((written, f"another output ({target.path})"))
     return targets
 
 
