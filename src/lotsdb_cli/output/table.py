@@ -40,8 +40,8 @@ EMPTY = "(none)\n"
 class Shrink(enum.IntEnum):
     """Which columns give up width first."""
 
-    FREE_TEXT = 0  # titles, names, descriptions: text with spaces
-    OTHER_TEXT = 1  # URLs, codes, JSON
+    FREE_TEXT = 0  # titles, names, descriptions (text with spaces), and JSON of nested values
+    OTHER_TEXT = 1  # URLs, codes: text without spaces
     NEVER = 2  # ids, numbers, dates, booleans (only their header may be cut)
 
 
