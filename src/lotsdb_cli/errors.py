@@ -83,6 +83,12 @@ class OutputError(LotsdbError):
     """An output file cannot be written (no such directory, disk full)."""
 
 
+class OutputRefused(UsageError):
+    """An output names something it must not overwrite: an input, a directory, one of the tool's own files."""
+
+    exit_status = ExitStatus.USAGE
+
+
 class TemporarilyUnavailable(LotsdbError):
     """The API kept failing or could not be reached; a later run may work."""
 

@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 from lotsdb_cli.albums import AlbumStore, ImportRow
+from lotsdb_cli.albums.migrations import MIGRATIONS
 from lotsdb_cli.sandbox.albumids import album_id
 
 WRITER_SCRIPT = """
@@ -104,7 +105,7 @@ def test_processes_creating_and_writing_one_database_at_once(tmp_path: Path) -> 
         assert process.returncode == 0, stderr
     with AlbumStore(db_path) as store:
         assert store.count() == 4 * 40 + 10
-        assert store.applied_migrations() == ["m001_create_albums", "m002_index_norm_key"]
+        assert store.applied_migrations() == [migration.__name__ for migration in MIGRATIONS]
 
 
 def test_a_writer_waits_for_a_lock_held_elsewhere(db_path: Path) -> None:

@@ -97,7 +97,7 @@ def test_output_under_a_regular_file(cli: Cli, sandbox: Sandbox, tmp_path: Path)
 
 def test_output_that_is_a_directory(cli: Cli, sandbox: Sandbox, tmp_path: Path) -> None:
     result = cli.proc("lots", "dump", str(EVENT), "-o", str(tmp_path))
-    assert result.returncode == 1
+    assert result.returncode == 2  # refused, as a usage error (SPEC §4 -o rules)
     assert_one_error_line(result.stderr)
     assert "is a directory" in result.stderr
     assert sandbox.stats()["requests"] == 0  # not after fetching 60 lots

@@ -228,4 +228,4 @@ def test_a_full_stdout_is_one_error_line(cli: Cli, sandbox: Sandbox, tmp_path: P
         result = cli.proc("lots", "dump", str(EVENT), stdout=stdout, stderr=subprocess.PIPE)
     assert result.returncode == 1
     assert_one_error_line(result.stderr)
-    assert "cannot write to standard output: No space left on device" in result.stderr
+    assert "cannot write standard output: No space left on device" in result.stderr

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from lotsdb_cli.cli.common import FormatOption, LimitOption, emit_list, emit_object
+from lotsdb_cli.cli.common import FormatOption, LimitOption, emit_list, emit_object, output_targets
 from lotsdb_cli.cli.params import DurationDefault, DurationOption
 from lotsdb_cli.cli.state import AppState, get_state
 
@@ -45,6 +45,7 @@ def import_albums(
 
     state = get_state(ctx)
     console = state.console
+    output_targets(ctx, reject_log, inputs=[source])  # before reading: a reject log over its source is refused
     data, name = _read_source(state, source)
     store = state.db.albums if not dry_run or state.settings.db_path.exists() else None
     report = run_import(store, data, name, dry_run=dry_run)
@@ -100,7 +101,7 @@ def list_albums(
     Example: lotsdb albums list --genre jazz --missing-cover
     """
     albums = get_state(ctx).db.albums.list(artist=artist, genre=genre, missing_cover=missing_cover, limit=limit)
-    emit_list((album.to_record() for album in albums), fmt, LIST_COLUMNS)
+    emit_list(ctx, (album.to_record() for album in albums), fmt, LIST_COLUMNS)
 
 
 @app.command("show")
@@ -114,15 +115,7 @@ def show(
 
     Example: lotsdb albums show https://open.spotify.com/album/JbOxBrphU2Sqm0bKBGcpXd
     """
-    from lotsdb_cli.output import render_table, resolve_format
-
-    record = album_details(_fresh_album(get_state(ctx), album, max_age))
-    if resolve_format(fmt) != "table":
-        emit_object(record, fmt)
-        return
-    tracks = record.pop("tracks")
-    emit_object(record, "table")
-    sys.stdout.write("\n" + render_table(tracks, ["track_number", "name", "duration", "artists"]))
+    emit_object(ctx, album_details(_fresh_album(get_state(ctx), album, max_age)), fmt)
 
 
 @app.command("cover")
@@ -221,7 +214,7 @@ def refresh(
         console.warn(f"no album {ref!r} in the library")
     if dry_run:
         records = [{**album.to_record(), "reason": _reason(album)} for album in selection.to_fetch]
-        emit_list(records, fmt, ["id", "spotify_id", "artist", "title", "reason"])
+        emit_list(ctx, records, fmt, ["id", "spotify_id", "artist", "title", "reason"])
         console.note(
             f"dry run: {len(selection.to_fetch)} albums would be fetched, {len(selection.fresh)} are fresh, "
             f"{selection.skipped} skipped (no Spotify id or unknown to Spotify); no request made"

@@ -17,4 +17,4 @@ def status(ctx: typer.Context, fmt: FormatOption = None) -> None:
     Example: lotsdb auth status
     """
     rows = get_state(ctx).db.auth_status()
-    emit_list(rows, fmt, ["service", "credentials", "token", "expires_at", "expires_in_seconds", "refresh_token"])
+    emit_list(ctx, rows, fmt, ["service", "credentials", "token", "expires_at", "expires_in_seconds", "refresh_token"])

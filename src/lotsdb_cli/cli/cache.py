@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import sys
 from typing import Annotated
 
 import typer
 
-from lotsdb_cli.cli.common import FormatOption
+from lotsdb_cli.cli.common import FormatOption, emit_object
 from lotsdb_cli.cli.lots import WorkersOption, partial_failure, run_dump
 from lotsdb_cli.cli.state import get_state
 
@@ -29,7 +28,7 @@ def warm(
     state = get_state(ctx)
     failures: list[str] = []
     for event_id in event_ids:
-        summary = run_dump(state, event_id, workers=workers, fmt=None, stream=None, to_stdout=False)
+        summary = run_dump(state, event_id, workers=workers, fmt=None, stream=None)
         if summary.failed:
             failures.append(f"event {event_id}: {partial_failure(summary).message}")
     if failures:
@@ -42,27 +41,7 @@ def stats(ctx: typer.Context, fmt: FormatOption = None) -> None:
 
     Example: lotsdb cache stats --format json | jq .endpoints
     """
-    from lotsdb_cli.output import render_table, resolve_format
-
-    info = get_state(ctx).db.cache_stats()
-    chosen = resolve_format(fmt, allowed=("table", "json"))
-    if chosen == "json":
-        import json
-
-        sys.stdout.write(json.dumps(info, indent=2) + "\n")
-        return
-    size = info["size_bytes"]
-    sys.stdout.write(
-        f"backend:  {info['backend']}\nlocation: {info['location']}\n"
-        f"size:     {'-' if size is None else f'{size / 1024:.0f} KiB'}\n"
-        f"entries:  {info['entries']} ({info['fresh']} fresh, {info['expired']} expired)\n\n"
-    )
-    sys.stdout.write(render_table(info["endpoints"], ["endpoint", "fresh", "expired"]))
-    runs = info["recent_runs"][-5:]
-    if runs:
-        sys.stdout.write("\nrecent runs:\n")
-        columns = ["at", "command", "cache_hits", "cache_misses", "sent", "stale", "throttled"]
-        sys.stdout.write(render_table(runs, columns))
+    emit_object(ctx, get_state(ctx).db.cache_stats(), fmt)
 
 
 @app.command("clear")

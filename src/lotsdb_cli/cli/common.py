@@ -2,51 +2,112 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+
+if TYPE_CHECKING:
+    from lotsdb_cli.env import Environment
+    from lotsdb_cli.output import OutputTarget
 
 FormatOption = Annotated[
     str | None,
     typer.Option("--format", "-f", help="table, json, jsonl or csv (default: table on a terminal, else json)."),
 ]
 LimitOption = Annotated[int | None, typer.Option("--limit", "-n", min=1, help="At most this many items.")]
+OutputOption = Annotated[
+    str | None,
+    typer.Option(
+        "--output",
+        "-o",
+        metavar="FILE",
+        help="Write to FILE instead of stdout (- is stdout): a file is replaced atomically, keeping its mode;"
+        " a FIFO or device is written directly.",
+    ),
+]
+
+
+def output_targets(ctx: typer.Context, *outputs: str | None, inputs: Iterable[str | None] = ()) -> list[OutputTarget]:
+    """Check a command's outputs before it reads or writes anything; exit 2 for one that is a
+    directory, one of `inputs`, another output, or one of the tool's own files (database, HTTP
+    cache, token file). Pass the targets to `open_output`."""
+    from lotsdb_cli.cli.state import get_state
+    from lotsdb_cli.output import check_outputs, own_files
+
+    return check_outputs(outputs, inputs=inputs, protected=own_files(get_state(ctx).settings))
 
 
 def emit_list(
+    ctx: typer.Context,
     records: Iterable[Mapping[str, Any]],
     fmt: str | None,
     columns: Sequence[str] | None = None,
     row: Callable[[Mapping[str, Any]], Mapping[str, Any]] | None = None,
 ) -> int:
-    """Write records to stdout. JSON keeps the API's objects; table/csv show `columns` of `row(record)`."""
-    from lotsdb_cli.output import resolve_format, write_records
+    """Write records to the command's stdout (see `write_list`)."""
+    from lotsdb_cli.cli.state import get_state
 
-    chosen = resolve_format(fmt)
+    state = get_state(ctx)
+    return write_list(records, fmt, columns, row, env=state.env, warn=state.console.warn)
+
+
+def emit_object(ctx: typer.Context, record: Mapping[str, Any], fmt: str | None) -> None:
+    """Write one object to the command's stdout (see `write_object`)."""
+    from lotsdb_cli.cli.state import get_state
+
+    write_object(record, fmt, env=get_state(ctx).env)
+
+
+def write_list(
+    records: Iterable[Mapping[str, Any]],
+    fmt: str | None,
+    columns: Sequence[str] | None = None,
+    row: Callable[[Mapping[str, Any]], Mapping[str, Any]] | None = None,
+    *,
+    env: Environment,
+    warn: Callable[[str], None] | None = None,
+) -> int:
+    """Write records to `env.stdout` as they come. JSON keeps the API's objects (indented on a
+    terminal); table/csv show `columns` of `row(record)`, or every flattened field without
+    `columns`; a table fits the terminal's width (columns it had to leave out are named to `warn`)."""
+    from lotsdb_cli.output import RecordWriter, open_output, resolve_format
+
+    chosen = resolve_format(fmt, env=env)
     if chosen in ("table", "csv") and columns is not None:
-        flat = (_pick(row(record) if row else record, columns) for record in records)
-        return write_records(flat, chosen, sys.stdout, columns)
-    return write_records(records, chosen, sys.stdout)
-
-
-def emit_object(record: Mapping[str, Any], fmt: str | None) -> None:
-    """One object: JSON as is, or a field/value table (csv: one row)."""
-    from lotsdb_cli.output import dumps, flatten, render_table, resolve_format, write_records
-
-    chosen = resolve_format(fmt)
-    if chosen == "json":
-        import json
-
-        sys.stdout.write(json.dumps(record, ensure_ascii=False, indent=2) + "\n")
-    elif chosen == "jsonl":
-        sys.stdout.write(dumps(record) + "\n")
-    elif chosen == "csv":
-        write_records([flatten(record)], "csv", sys.stdout)
+        records = (_pick(row(record) if row else record, columns) for record in records)
     else:
-        rows = [{"field": key, "value": value} for key, value in flatten(record).items()]
-        sys.stdout.write(render_table(rows, ["field", "value"]))
+        columns = None
+    width = env.columns if chosen == "table" else None
+    with open_output(None, stdout=env.stdout) as stream:
+        writer = RecordWriter(stream, chosen, columns, width=width, pretty=env.stdout_isatty)
+        for record in records:
+            writer.write(record)
+        writer.close()
+    if writer.hidden and warn is not None:
+        warn(
+            f"left out {', '.join(writer.hidden)} to fit {width} columns"
+            " (a wider terminal, COLUMNS=200 or --format csv shows every column)"
+        )
+    return writer.count
+
+
+def write_object(record: Mapping[str, Any], fmt: str | None, *, env: Environment) -> None:
+    """One object: JSON as is (indented on a terminal), one JSONL line, one flattened CSV row, or a
+    field/value view whose lists of objects follow as tables."""
+    from lotsdb_cli.output import dumps, flatten, open_output, pretty, resolve_format, write_fields, write_records
+
+    chosen = resolve_format(fmt, env=env)
+    with open_output(None, stdout=env.stdout) as stream:
+        if chosen == "json":
+            stream.write((pretty(record) if env.stdout_isatty else dumps(record)) + "\n")
+        elif chosen == "jsonl":
+            stream.write(dumps(record) + "\n")
+        elif chosen == "csv":
+            write_records([flatten(record)], "csv", stream)
+        else:
+            write_fields(stream, record, width=env.columns)
+        stream.flush()
 
 
 def _pick(record: Mapping[str, Any], columns: Sequence[str]) -> dict[str, Any]:

@@ -31,7 +31,7 @@ def show(ctx: typer.Context, fmt: FormatOption = None) -> None:
         {"setting": item.name, "value": _number(item.value), "source": str(item.source)}
         for item in effective_settings(settings)
     )
-    emit_list(records, fmt, COLUMNS, row=_readable)
+    emit_list(ctx, records, fmt, COLUMNS, row=_readable)
 
 
 def _number(value: Any) -> Any:

@@ -60,7 +60,7 @@ def exit_status_for(exc: BaseException, *, verbosity: int = 0) -> int:
         return int(exc.exit_status)
     if isinstance(exc, OSError) and exc.errno in OUTPUT_ERRNOS:
         # Files named with -o report their own errors (OutputError); what is left is stdout.
-        target = getattr(exc, "filename", None) or "to standard output"
+        target = getattr(exc, "filename", None) or "standard output"
         _print(f"error: cannot write {redact(str(target))}: {exc.strerror or exc}")
         return ExitStatus.ERROR
     _print(f"error: {redact(_describe_unexpected(exc))}")

@@ -30,7 +30,7 @@ def list_events(
     Example: lotsdb events list --seller 2 --all --limit 5
     """
     events = get_state(ctx).db.events(seller_id=seller, upcoming=upcoming, limit=limit)
-    emit_list(events, fmt, COLUMNS, row=_table_row)
+    emit_list(ctx, events, fmt, COLUMNS, row=_table_row)
 
 
 @app.command("show")
@@ -45,13 +45,12 @@ def show_event(
     """
     event = get_state(ctx).db.event(event_id)
     lots = event.get("lots")
-    emit_object({**event, "lotCount": len(lots) if isinstance(lots, list) else 0}, fmt)
+    emit_object(ctx, {**event, "lotCount": len(lots) if isinstance(lots, list) else 0}, fmt)
 
 
 def _table_row(event: Mapping[str, Any]) -> dict[str, Any]:
     sellers = event.get("sellers") if isinstance(event.get("sellers"), list) else []
-    names = ", ".join(
-        str(seller.get("name") or seller.get("id")) for seller in sellers or [] if isinstance(seller, dict)
-    )
+    named = (seller.get("name") for seller in sellers or [] if isinstance(seller, dict))
+    names = ", ".join(str(name) for name in named if name)  # a seller without a name adds nothing, not its id
     lots = event.get("lots")
     return {**event, "sellers": names, "lots": len(lots) if isinstance(lots, list) else 0}

@@ -6,7 +6,7 @@ from typing import IO, TYPE_CHECKING, Annotated
 
 import typer
 
-from lotsdb_cli.cli.common import FormatOption, emit_object
+from lotsdb_cli.cli.common import FormatOption, OutputOption, emit_object, output_targets
 from lotsdb_cli.cli.params import FieldAssignmentOption
 from lotsdb_cli.cli.state import AppState, get_state
 from lotsdb_cli.errors import PartialFailure
@@ -35,7 +35,7 @@ def show_lot(
     Example: lotsdb lots show 100001 --format json
     """
     state = get_state(ctx)
-    emit_object(state.db.lot(lot_id), fmt)
+    emit_object(ctx, state.db.lot(lot_id), fmt)
 
 
 @app.command("dump")
@@ -43,25 +43,27 @@ def dump(
     ctx: typer.Context,
     event_id: Annotated[int, typer.Argument(min=1, metavar="EVENT_ID", help="The event's id.")],
     workers: WorkersOption = 32,
-    fmt: Annotated[str | None, typer.Option("--format", "-f", help="jsonl, json or csv [default: jsonl].")] = None,
-    output: Annotated[
-        str | None,
-        typer.Option("--output", "-o", metavar="FILE", help="Write to this file (atomically) instead of stdout."),
+    fmt: Annotated[
+        str | None, typer.Option("--format", "-f", help="jsonl, json or csv (default: the -o extension's, else jsonl).")
     ] = None,
+    output: OutputOption = None,
 ) -> None:
     """Every lot of an event, fetched concurrently, in the event's lot order.
 
     Cached lots are not requested again, so a re-run after an interruption fetches only
     what is missing. Exit 3 when some lots failed (the others are written).
 
-    Example: lotsdb lots dump 1000 --format csv -o lots.csv
+    Example: lotsdb lots dump 1000 -o lots.csv   (the format follows the extension)
     """
-    from lotsdb_cli.output import open_output, resolve_format
+    from lotsdb_cli.output import format_for, open_output
 
     state = get_state(ctx)
-    chosen = resolve_format(fmt or "jsonl", allowed=("jsonl", "json", "csv"))
-    with open_output(output) as stream:
-        summary = run_dump(state, event_id, workers=workers, fmt=chosen, stream=stream, to_stdout=output in (None, "-"))
+    chosen = format_for(output, fmt, "jsonl", allowed=("jsonl", "json", "csv"))
+    [target] = output_targets(ctx, output)
+    with open_output(target) as stream:
+        summary = run_dump(
+            state, event_id, workers=workers, fmt=chosen, stream=stream, live=not target.atomic, shown=target.is_stdout
+        )
         if summary.failed and len(summary.failed) == summary.total:
             raise partial_failure(summary)  # nothing arrived: an existing file is left as it was
     if summary.failed:
@@ -80,10 +82,19 @@ def partial_failure(summary: DumpSummary) -> PartialFailure:
 
 
 def run_dump(
-    state: AppState, event_id: int, *, workers: int, fmt: str | None, stream: IO[str] | None, to_stdout: bool
+    state: AppState,
+    event_id: int,
+    *,
+    workers: int,
+    fmt: str | None,
+    stream: IO[str] | None,
+    live: bool = False,
+    shown: bool = False,
 ) -> DumpSummary:
     """Fetch (and, given a stream, write) every lot of an event; the summary goes to stderr.
 
+    `live`: the stream is read as it is written (a pipe, a FIFO): flush each lot. `shown`: the
+    stream is stdout, which may be the terminal the progress bar would be drawn on.
     Failed lots are listed on stderr and in the returned summary (see `partial_failure`).
     """
     from lotsdb_cli.lots import CSV_COLUMNS, csv_row
@@ -94,7 +105,7 @@ def run_dump(
     summary = run.summary
     writer = RecordWriter(stream, fmt, CSV_COLUMNS if fmt == "csv" else None) if stream and fmt else None
     bar = console.progress(
-        total=summary.total, desc=f"event {event_id}", unit="lot", data_on_terminal=to_stdout and writer is not None
+        total=summary.total, desc=f"event {event_id}", unit="lot", data_on_terminal=shown and writer is not None
     )
     try:
         for result in run:
@@ -102,7 +113,7 @@ def run_dump(
             if writer is None or result.lot is None:
                 continue
             writer.write(csv_row(result.lot, result.lot_number) if fmt == "csv" else result.lot)
-            if to_stdout:
+            if live:
                 writer.stream.flush()
         if writer is not None:
             writer.close()
@@ -141,11 +152,11 @@ def override(
     result = state.db.override(lot_id, changes, dry_run=dry_run)
     if result.body is None:
         state.console.note(f"lot {lot_id}: no change (the effective data already has these values); nothing sent")
-        emit_object(result.lot, fmt)
+        emit_object(ctx, result.lot, fmt)
         return
     if dry_run:
-        emit_object(result.body, fmt)
+        emit_object(ctx, result.body, fmt)
         state.console.note(f"dry run: PUT /api/Lot/{lot_id} not sent")
         return
     state.console.note(f"lot {lot_id}: override {len(result.body['overridenData'])} stored; cached copy invalidated")
-    emit_object(result.lot, fmt)
+    emit_object(ctx, result.lot, fmt)

@@ -30,7 +30,7 @@ def list_sellers(
     Example: lotsdb sellers list --active --format csv > sellers.csv
     """
     sellers = get_state(ctx).db.sellers(name=name, active=active, limit=limit)
-    emit_list(sellers, fmt, COLUMNS, row=_table_row)
+    emit_list(ctx, sellers, fmt, COLUMNS, row=_table_row)
 
 
 @app.command("show")
@@ -43,7 +43,7 @@ def show_seller(
 
     Example: lotsdb sellers show 3 --format json
     """
-    emit_object(get_state(ctx).db.seller(seller_id), fmt)
+    emit_object(ctx, get_state(ctx).db.seller(seller_id), fmt)
 
 
 def _table_row(seller: Mapping[str, Any]) -> dict[str, Any]:

@@ -1,0 +1,63 @@
+"""Everything a command writes as data, in one place.
+
+- `formats`: the formats (table, json, jsonl, csv), choosing one, and writing records in it.
+- `table`: list tables that stream and fit the terminal, and field/value views of one object.
+- `values`: how a single value becomes JSON, a CSV cell or a table cell.
+- `targets`: where an output goes (`-o` rules): checked before anything is read or written,
+  written atomically, or streamed to a FIFO or a device.
+"""
+
+from __future__ import annotations
+
+from lotsdb_cli.output.formats import (
+    EXTENSION_FORMATS,
+    FORMATS,
+    RecordWriter,
+    format_for,
+    format_from_name,
+    resolve_format,
+    write_records,
+)
+from lotsdb_cli.output.table import SAMPLE_ROWS, TableWriter, display_width, render_table, write_fields
+from lotsdb_cli.output.targets import (
+    PART_SUFFIX,
+    SQLITE_COMPANIONS,
+    Kind,
+    OutputTarget,
+    ProtectedFile,
+    check_outputs,
+    open_output,
+    output_target,
+    own_files,
+)
+from lotsdb_cli.output.values import cell_text, dumps, flatten, pretty, spreadsheet_safe, terminal_safe
+
+__all__ = [
+    "EXTENSION_FORMATS",
+    "FORMATS",
+    "PART_SUFFIX",
+    "SAMPLE_ROWS",
+    "SQLITE_COMPANIONS",
+    "Kind",
+    "OutputTarget",
+    "ProtectedFile",
+    "RecordWriter",
+    "TableWriter",
+    "cell_text",
+    "check_outputs",
+    "display_width",
+    "dumps",
+    "flatten",
+    "format_for",
+    "format_from_name",
+    "open_output",
+    "output_target",
+    "own_files",
+    "pretty",
+    "render_table",
+    "resolve_format",
+    "spreadsheet_safe",
+    "terminal_safe",
+    "write_fields",
+    "write_records",
+]

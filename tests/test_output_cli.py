@@ -1,0 +1,294 @@
+"""Outputs through the CLI against the sandbox: refusals before any work, `-o` onto files, links, FIFOs and
+devices, the format from the file name, and what a terminal sees (tables fitted to it, indented JSON)."""
+
+from __future__ import annotations
+
+import csv
+import fcntl
+import io
+import json
+import os
+import pty
+import shutil
+import signal
+import stat
+import struct
+import subprocess
+import sys
+import termios
+import threading
+from pathlib import Path
+
+import pytest
+from conftest import Cli
+
+from lotsdb_cli.lots import CSV_COLUMNS
+from lotsdb_cli.sandbox import Sandbox
+
+EVENT = 1000  # 60 lots in the shared sandbox fixture
+LOTS = 60
+SAMPLE = Path(__file__).resolve().parent.parent / "examples" / "albums.csv"
+
+
+def leftovers(directory: Path) -> list[str]:
+    return sorted(path.name for path in directory.iterdir() if path.name.endswith(".part"))
+
+
+def on_terminal(cli: Cli, *args: str, columns: int = 80) -> tuple[int, str, str]:
+    """Run lotsdb with stdout on a pseudo-terminal of `columns` columns (stderr piped)."""
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, columns, 0, 0))
+    env = {**os.environ, **cli.env}
+    env.pop("COLUMNS", None)
+    proc = subprocess.Popen([sys.executable, "-m", "lotsdb_cli", *args], stdout=slave, stderr=subprocess.PIPE, env=env)
+    os.close(slave)
+    chunks = []
+    while True:
+        try:
+            data = os.read(master, 65536)
+        except OSError:  # EIO: the program ended and closed the terminal
+            break
+        if not data:
+            break
+        chunks.append(data)
+    os.close(master)
+    assert proc.stderr is not None
+    stderr = proc.stderr.read().decode()
+    proc.wait(timeout=60)
+    return proc.returncode, b"".join(chunks).decode().replace("\r\n", "\n"), stderr
+
+
+# An output onto an input, or onto the tool's own files: exit 2 before anything is read or written
+
+
+@pytest.mark.parametrize("alias", ["same", "hard link", "symlink", "stdin"])
+def test_a_reject_log_over_its_spreadsheet_is_refused(
+    cli: Cli, sandbox: Sandbox, tmp_path: Path, isolated_home: Path, alias: str
+) -> None:
+    spreadsheet = tmp_path / "a.csv"
+    shutil.copy(SAMPLE, spreadsheet)
+    before = spreadsheet.read_bytes()
+    reject_log = tmp_path / "rejects.csv"
+    if alias in ("same", "stdin"):
+        reject_log = spreadsheet
+    elif alias == "hard link":
+        os.link(spreadsheet, reject_log)
+    elif alias == "symlink":
+        reject_log.symlink_to(spreadsheet)
+    if alias == "stdin":  # `< a.csv`: a subprocess, whose descriptor 0 is that file
+        with spreadsheet.open("rb") as stdin:
+            ran = cli.proc("albums", "import", "-", "--reject-log", str(reject_log), stdin=stdin)
+        code, stderr = ran.returncode, ran.stderr
+    else:
+        result = cli("albums", "import", str(spreadsheet), "--reject-log", str(reject_log))
+        code, stderr = result.code, result.stderr
+    assert code == 2, stderr
+    assert stderr.startswith(f"error: refusing to write {reject_log}: it is the input ")
+    assert spreadsheet.read_bytes() == before and len(before.splitlines()) == 50
+    assert not (isolated_home / "lotsdb.sqlite").exists()
+    assert sandbox.stats()["requests"] == 0
+
+
+def test_a_dump_over_the_album_database_or_the_tokens_is_refused(
+    cli: Cli, sandbox: Sandbox, isolated_home: Path
+) -> None:
+    assert cli("albums", "import", str(SAMPLE)).code == 3  # the sample has invalid rows on purpose
+    database = isolated_home / "lotsdb.sqlite"
+    before = database.read_bytes()
+    for output in (database, f"{database}-wal", isolated_home / "http_cache.sqlite", isolated_home / "tokens.json"):
+        result = cli("lots", "dump", str(EVENT), "-o", str(output))
+        assert result.code == 2, result.stderr
+        assert "refusing to write" in result.stderr
+    assert database.read_bytes() == before
+    assert sandbox.stats()["requests"] == 0
+
+
+def test_a_directory_is_refused_before_any_request(cli: Cli, sandbox: Sandbox, tmp_path: Path) -> None:
+    result = cli("lots", "dump", str(EVENT), "-o", str(tmp_path))
+    assert result.code == 2 and "it is a directory" in result.stderr
+    assert sandbox.stats()["requests"] == 0
+
+
+# -o onto what is there
+
+
+def test_the_format_follows_the_file_name(cli: Cli, tmp_path: Path) -> None:
+    assert cli("lots", "dump", str(EVENT), "-o", str(tmp_path / "lots.csv")).code == 0
+    rows = list(csv.DictReader((tmp_path / "lots.csv").open(encoding="utf-8")))
+    assert list(rows[0]) == CSV_COLUMNS and len(rows) == LOTS
+    assert cli("lots", "dump", str(EVENT), "-o", str(tmp_path / "lots.json")).code == 0
+    assert len(json.loads((tmp_path / "lots.json").read_text())) == LOTS
+    assert cli("lots", "dump", str(EVENT), "-o", str(tmp_path / "lots.ndjson")).code == 0
+    assert len((tmp_path / "lots.ndjson").read_text().splitlines()) == LOTS
+    assert cli("lots", "dump", str(EVENT), "--format", "jsonl", "-o", str(tmp_path / "forced.csv")).code == 0
+    assert json.loads((tmp_path / "forced.csv").read_text().splitlines()[0])["id"]
+    assert cli("lots", "dump", str(EVENT), "-o", str(tmp_path / "lots.out")).code == 0
+    assert len((tmp_path / "lots.out").read_text().splitlines()) == LOTS  # jsonl, the dump's default
+
+
+def test_a_dump_keeps_the_mode_and_the_link(cli: Cli, tmp_path: Path) -> None:
+    target = tmp_path / "exports" / "event.jsonl"
+    target.parent.mkdir()
+    target.write_text("old\n")
+    target.chmod(0o600)
+    link = tmp_path / "latest.jsonl"
+    link.symlink_to(target)
+    assert cli("lots", "dump", str(EVENT), "-o", str(link)).code == 0
+    assert link.is_symlink() and stat.S_IMODE(target.stat().st_mode) == 0o600
+    assert len(target.read_text().splitlines()) == LOTS
+    assert leftovers(tmp_path) == [] and leftovers(target.parent) == []
+
+
+def test_a_dump_streams_into_a_fifo(cli: Cli, tmp_path: Path) -> None:
+    fifo = tmp_path / "lots.fifo"
+    os.mkfifo(fifo)
+    received: list[bytes] = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()))
+    reader.start()
+    result = cli("lots", "dump", str(EVENT), "-o", str(fifo))
+    reader.join(timeout=60)
+    assert result.code == 0, result.stderr
+    assert len(received[0].splitlines()) == LOTS
+    assert stat.S_ISFIFO(fifo.stat().st_mode) and leftovers(tmp_path) == []
+
+
+def test_a_full_device_is_one_error_line_and_stays_a_device(cli: Cli, tmp_path: Path) -> None:
+    full = tmp_path / "full"
+    try:
+        os.mknod(full, 0o666 | stat.S_IFCHR, os.makedev(1, 7))  # our own copy of /dev/full
+    except OSError as exc:
+        pytest.skip(f"cannot make a device node here: {exc}")
+    result = cli("lots", "dump", str(EVENT), "-o", str(full))
+    assert result.code == 1
+    assert [line for line in result.stderr.splitlines() if line.startswith("error:")] == [
+        f"error: cannot write {full}: No space left on device"
+    ]
+    assert "Traceback" not in result.stderr
+    assert stat.S_ISCHR(full.stat().st_mode)
+
+
+def test_dev_stdout_appends_where_the_shell_said(cli: Cli, tmp_path: Path) -> None:
+    log = tmp_path / "log"
+    log.write_text("earlier run\n")
+    with log.open("a") as append:
+        result = subprocess.run(
+            [sys.executable, "-m", "lotsdb_cli", "-q", "lots", "dump", str(EVENT), "-o", "/dev/stdout"],
+            env={**os.environ, **cli.env},
+            stdout=append,
+            stderr=subprocess.PIPE,
+            timeout=120,
+        )
+    assert result.returncode == 0, result.stderr
+    lines = log.read_text().splitlines()
+    assert lines[0] == "earlier run" and len(lines) == 1 + LOTS
+
+
+# Every list/show command, every format
+
+COMMANDS = [
+    ["sellers", "list"],
+    ["sellers", "show", "1"],
+    ["events", "list", "--all"],
+    ["events", "show", str(EVENT)],
+    ["lots", "show", "100000"],
+    ["albums", "list"],
+    ["albums", "show", "1"],
+    ["cache", "stats"],
+    ["auth", "status"],
+]
+
+
+@pytest.mark.parametrize("fmt", ["table", "json", "jsonl", "csv"])
+def test_every_list_and_show_command_takes_every_format(cli: Cli, fmt: str) -> None:
+    assert cli("albums", "import", str(SAMPLE)).code == 3
+    for command in COMMANDS:
+        result = cli(*command, "--format", fmt)
+        assert result.code == 0, (command, result.stderr)
+        if fmt == "json":
+            json.loads(result.stdout)
+        elif fmt == "jsonl":
+            [json.loads(line) for line in result.stdout.splitlines()]
+        elif fmt == "csv":
+            assert list(csv.reader(io.StringIO(result.stdout)))[1:], command
+        elif command != ["cache", "stats"]:  # whose table view is a summary of its own
+            assert result.stdout.splitlines()[1].startswith("--"), command
+
+
+def test_a_seller_without_a_name_is_an_empty_cell(cli: Cli) -> None:
+    events = json.loads(cli("events", "list", "--all", "--format", "json").stdout)
+    rows = {
+        row["id"]: row for row in csv.DictReader(io.StringIO(cli("events", "list", "--all", "--format", "csv").stdout))
+    }
+    nameless = [event for event in events if event["sellers"] and not any(s.get("name") for s in event["sellers"])]
+    assert nameless, "the seed-1 sandbox has sellers without a name"
+    for event in nameless:
+        assert rows[str(event["id"])]["sellers"] == ""
+
+
+# What a terminal sees
+
+
+def test_on_a_terminal_tables_fit_its_width(cli: Cli) -> None:
+    code, stdout, stderr = on_terminal(cli, "events", "list", "--all", columns=80)
+    assert code == 0, stderr
+    lines = stdout.splitlines()
+    assert lines[0].startswith("id ") and len(lines) > 3
+    assert all(len(line) <= 80 for line in lines), stdout
+    assert "warning: left out" in stderr
+    wide = Cli({**cli.env, "COLUMNS": "200"})("events", "list", "--all", "--format", "table")
+    assert wide.code == 0 and "warning" not in wide.stderr
+    assert 80 < max(len(line) for line in wide.stdout.splitlines()) <= 200
+
+
+def test_on_a_terminal_a_show_view_keeps_urls_whole(cli: Cli) -> None:
+    assert cli("albums", "import", str(SAMPLE)).code == 3
+    assert cli("albums", "refresh", "--album-id", "1").code == 0
+    shown = json.loads(cli("albums", "show", "1", "--format", "json").stdout)
+    code, stdout, stderr = on_terminal(cli, "albums", "show", "1", columns=60)
+    assert code == 0, stderr
+    for url in (shown["cover_url"], shown["spotify_url"]):
+        assert url and any(line.endswith(url) for line in stdout.splitlines())
+
+
+def test_json_is_indented_on_a_terminal_and_compact_in_a_pipe(cli: Cli) -> None:
+    code, on_screen, stderr = on_terminal(cli, "sellers", "show", "1", "--format", "json")
+    assert code == 0, stderr
+    piped = cli("sellers", "show", "1", "--format", "json")
+    assert json.loads(on_screen) == json.loads(piped.stdout)
+    assert on_screen.startswith('{\n  "id": 1,')
+    assert piped.stdout.count("\n") == 1
+
+
+# Interrupted, or the reader went away
+
+
+def test_ctrl_c_mid_dump_leaves_the_existing_file_as_it_was(cli: Cli, sandbox: Sandbox, tmp_path: Path) -> None:
+    from reliability.support import LOT_ROUTE, finish, wait_for_answers
+
+    out = tmp_path / "lots.csv"
+    out.write_text("yesterday's export\n")
+    out.chmod(0o600)
+    sandbox.set(latency_ms=80)
+    proc = cli.popen("lots", "dump", str(EVENT), "--workers", "4", "-o", str(out))
+    wait_for_answers(sandbox, LOT_ROUTE, 8, proc)
+    proc.send_signal(signal.SIGINT)
+    _, stderr = finish(proc)
+    assert proc.returncode == 130, stderr
+    assert out.read_text() == "yesterday's export\n" and stat.S_IMODE(out.stat().st_mode) == 0o600
+    assert leftovers(tmp_path) == []
+
+
+def test_a_reader_that_goes_away_ends_the_command_quietly(cli: Cli) -> None:
+    lotsdb = subprocess.Popen(
+        [sys.executable, "-m", "lotsdb_cli", "events", "list", "--all", "--format", "jsonl"],
+        env={**os.environ, **cli.env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert lotsdb.stdout is not None
+    first = lotsdb.stdout.readline()
+    lotsdb.stdout.close()  # as `| head -1` does
+    _, stderr = lotsdb.communicate(timeout=60)
+    assert json.loads(first)["id"]
+    assert lotsdb.returncode == 0, stderr
+    assert b"error" not in stderr and b"Traceback" not in stderr
