@@ -15,20 +15,21 @@ import pytest
 
 from lotsdb_cli.sandbox import Sandbox
 
-# The settings lotsdb reads from the environment, and the CA-bundle variables it honours: a
-# developer's shell must not change what the tests see.
+# The settings lotsdb reads from the environment, the CA-bundle variables it honours and the
+# terminal's size: a developer's shell must not change what the tests see.
 LOTSDB_VARIABLES = [
     name
     for name in os.environ
     if name.startswith(("LOTSDB_", "SPOTIFY_", "SPOTIPY_"))
     or name in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "SSL_CERT_FILE")
 ]
+TERMINAL_VARIABLES = ("COLUMNS", "LINES")
 
 
 @pytest.fixture(autouse=True)
 def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Every test gets its own LOTSDB_HOME and no credentials from the developer's shell."""
-    for name in LOTSDB_VARIABLES:
+    for name in (*LOTSDB_VARIABLES, *TERMINAL_VARIABLES):
         monkeypatch.delenv(name, raising=False)
     home = tmp_path / "home"
     monkeypatch.setenv("LOTSDB_HOME", str(home))

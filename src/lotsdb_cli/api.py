@@ -15,7 +15,7 @@ is in flight and keeps what was fetched.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -129,6 +129,23 @@ class Lotsdb:
     ) -> list[dict[str, Any]]:
         return self.run(self.catalog.events(seller_id=seller_id, upcoming=upcoming, limit=limit))
 
+    def upcoming_events(self, *, seller_ids: Iterable[int] = (), within: float | None = None) -> list[dict[str, Any]]:
+        """Events starting today (UTC) or later, and less than `within` seconds from now; of `seller_ids` if given."""
+        from lotsdb_cli.catalog import event_start
+        from lotsdb_cli.catalog import start_of_day as self_start_of_day
+
+        sellers: list[int | None] = list(dict.fromkeys(seller_ids)) or [None]
+        found: dict[int, dict[str, Any]] = {}
+        for seller_id in sellers:
+            for event in self.events(seller_id=seller_id, upcoming=True):
+                if isinstance(event.get("id"), int):
+                    found.setdefault(event["id"], event)
+        events = sorted(found.values(), key=lambda event: event_start(event) or self_start_of_day())
+        if within is not None:
+            horizon = self.env.wall_clock() + within
+            events = [event for event in events if (start := event_start(event)) and start.timestamp() < horizon]
+        return events
+
     def event(self, event_id: int) -> dict[str, Any]:
         return self.run(self.catalog.event(event_id))
 
@@ -210,7 +227,7 @@ class Lotsdb:
         from lotsdb_cli.http.admin import cache_stats
 
         async def stats() -> dict[str, Any]:
-            return cache_stats(self.http.cache, self.settings.home)
+            return cache_stats(self.http.cache, self.settings)
 
         return self.run(stats())
 
@@ -218,7 +235,7 @@ class Lotsdb:
         from lotsdb_cli.http.admin import clear_cache
 
         async def clear() -> int:
-            return clear_cache(self.http.cache, expired_only=expired_only, url_pattern=url_pattern)
+            return clear_cache(self.http.cache, self.settings, expired_only=expired_only, url_pattern=url_pattern)
 
         return self.run(clear())
 

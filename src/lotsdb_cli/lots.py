@@ -73,6 +73,14 @@ class DumpSummary:
             f"{self.stale} served stale, {len(self.failed)} failed"
         )
 
+    def add(self, other: DumpSummary) -> None:
+        """Fold another event's summary into this one (`cache warm`'s total)."""
+        self.total += other.total
+        self.fetched += other.fetched
+        self.from_cache += other.from_cache
+        self.stale += other.stale
+        self.failed.update(other.failed)
+
     def count(self, fetched: Fetched) -> None:
         if fetched.stale:
             self.stale += 1

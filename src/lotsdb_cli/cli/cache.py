@@ -8,7 +8,10 @@ import typer
 
 from lotsdb_cli.cli.common import FormatOption, emit_object
 from lotsdb_cli.cli.lots import WorkersOption, partial_failure, run_dump
+from lotsdb_cli.cli.params import DurationDefault, DurationOption
 from lotsdb_cli.cli.state import get_state
+from lotsdb_cli.durations import format_duration
+from lotsdb_cli.lots import DumpSummary
 
 app = typer.Typer(help="The HTTP cache: warm, stats, clear.", no_args_is_help=True)
 
@@ -16,21 +19,49 @@ app = typer.Typer(help="The HTTP cache: warm, stats, clear.", no_args_is_help=Tr
 @app.command("warm")
 def warm(
     ctx: typer.Context,
-    event_ids: Annotated[list[int], typer.Argument(min=1, help="One or more event ids.")],
+    event_ids: Annotated[
+        list[int] | None, typer.Argument(min=1, metavar="[EVENT_ID]...", help="Event ids to warm.")
+    ] = None,
+    upcoming: Annotated[
+        bool, typer.Option("--upcoming", help="Also every event starting today (UTC) or later, within --within.")
+    ] = False,
+    sellers: Annotated[
+        list[int] | None,
+        typer.Option("--seller", min=1, metavar="SELLER_ID", help="With --upcoming: only this seller's; repeatable."),
+    ] = None,
+    within: Annotated[
+        float, DurationOption("--within", help="With --upcoming: events starting within this long from now.")
+    ] = DurationDefault("30d"),
     workers: WorkersOption = 32,
 ) -> None:
-    """Fetch every lot of the events into the cache, printing nothing but the summary.
+    """Fetch every lot of the events into the cache, printing nothing but the summaries.
 
-    Example (cron, every 10 minutes): */10 * * * * lotsdb -q cache warm 1000 1001
+    Example (cron, every 10 minutes): */10 * * * * lotsdb -q cache warm --upcoming
+
+    Example: lotsdb cache warm 1000 1001 --upcoming --seller 2 --within 7d
     """
+    from lotsdb_cli.cli.params import given_on_command_line
     from lotsdb_cli.errors import PartialFailure
 
+    given = given_on_command_line(ctx)
+    if not event_ids and not upcoming:
+        raise typer.BadParameter("give event ids, --upcoming, or both", ctx=ctx)
+    if not upcoming and ("sellers" in given or "within" in given):
+        raise typer.BadParameter("--seller and --within go with --upcoming", ctx=ctx)
     state = get_state(ctx)
+    chosen = list(dict.fromkeys(event_ids or []))
+    if upcoming:
+        coming = state.db.upcoming_events(seller_ids=sellers or (), within=within)
+        chosen += [event["id"] for event in coming if event["id"] not in chosen]
+        state.console.note(f"{len(coming)} upcoming events within {format_duration(within)}")
+    total = DumpSummary()
     failures: list[str] = []
-    for event_id in event_ids:
+    for event_id in chosen:
         summary = run_dump(state, event_id, workers=workers, fmt=None, stream=None)
+        total.add(summary)
         if summary.failed:
             failures.append(f"event {event_id}: {partial_failure(summary).message}")
+    state.console.note(f"warmed {len(chosen)} events: {total.line()}")
     if failures:
         raise PartialFailure("; ".join(failures), hint="re-run to retry the failed lots")
 

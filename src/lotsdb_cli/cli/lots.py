@@ -12,7 +12,8 @@ from lotsdb_cli.cli.state import AppState, get_state
 from lotsdb_cli.errors import PartialFailure
 
 if TYPE_CHECKING:
-    from lotsdb_cli.lots import DumpSummary
+    from lotsdb_cli.export import Changes
+    from lotsdb_cli.lots import DumpSummary, LotResult
 
 app = typer.Typer(help="Lots: show, dump an event, override.", no_args_is_help=True)
 
@@ -47,25 +48,58 @@ def dump(
         str | None, typer.Option("--format", "-f", help="jsonl, json or csv (default: the -o extension's, else jsonl).")
     ] = None,
     output: OutputOption = None,
+    changes: Annotated[
+        bool,
+        typer.Option("--changes", help="Only lots new or changed since the last --changes export (and removed ones)."),
+    ] = False,
+    changes_reset: Annotated[
+        bool, typer.Option("--changes-reset", help="Forget this event's --changes record first (export every lot).")
+    ] = False,
 ) -> None:
     """Every lot of an event, fetched concurrently, in the event's lot order.
 
     Cached lots are not requested again, so a re-run after an interruption fetches only
     what is missing. Exit 3 when some lots failed (the others are written).
 
+    With --changes, only the lots new or changed since the last complete --changes export of
+    this event (in this format, on this machine) are written, then one {"id": ..., "removed":
+    true} row per lot that left the event (CSV: their ids on stderr). It is recorded only once
+    the output is complete, so a failed or interrupted export is repeated whole next time.
+
     Example: lotsdb lots dump 1000 -o lots.csv   (the format follows the extension)
+
+    Example: lotsdb -q lots dump 1000 --changes -o /srv/exports/1000-delta.jsonl
     """
+    from lotsdb_cli.export import Changes, ExportLog
     from lotsdb_cli.output import format_for, open_output
 
     state = get_state(ctx)
     chosen = format_for(output, fmt, "jsonl", allowed=("jsonl", "json", "csv"))
     [target] = output_targets(ctx, output)
+    log = ExportLog(state.db.albums) if changes or changes_reset else None
+    if log is not None and changes_reset:
+        forgotten = log.forget(event_id)
+        state.console.note(f"event {event_id}: forgot the --changes record of {forgotten} lots")
+    delta = Changes(log.previous(event_id, chosen)) if log is not None and changes else None
     with open_output(target) as stream:
         summary = run_dump(
-            state, event_id, workers=workers, fmt=chosen, stream=stream, live=not target.atomic, shown=target.is_stdout
+            state,
+            event_id,
+            workers=workers,
+            fmt=chosen,
+            stream=stream,
+            live=not target.atomic,
+            shown=target.is_stdout,
+            changes=delta,
         )
         if summary.failed and len(summary.failed) == summary.total:
             raise partial_failure(summary)  # nothing arrived: an existing file is left as it was
+        stream.flush()  # every byte is out before the export is recorded
+    if log is not None and delta is not None:
+        log.record(event_id, chosen, delta.current)
+        state.console.note(f"event {event_id}: {delta.line()}")
+        if chosen == "csv" and delta.removed:
+            state.console.note(f"event {event_id}: removed lots: {', '.join(map(str, delta.removed))}")
     if summary.failed:
         raise partial_failure(summary)  # after the file with every other lot is in place
 
@@ -90,6 +124,7 @@ def run_dump(
     stream: IO[str] | None,
     live: bool = False,
     shown: bool = False,
+    changes: Changes | None = None,
 ) -> DumpSummary:
     """Fetch (and, given a stream, write) every lot of an event; the summary goes to stderr.
 
@@ -97,7 +132,8 @@ def run_dump(
     stream is stdout, which may be the terminal the progress bar would be drawn on.
     Failed lots are listed on stderr and in the returned summary (see `partial_failure`).
     """
-    from lotsdb_cli.lots import CSV_COLUMNS, csv_row
+    from lotsdb_cli.export import write_dump
+    from lotsdb_cli.lots import CSV_COLUMNS
     from lotsdb_cli.output import RecordWriter
 
     console = state.console
@@ -107,14 +143,14 @@ def run_dump(
     bar = console.progress(
         total=summary.total, desc=f"event {event_id}", unit="lot", data_on_terminal=shown and writer is not None
     )
+
+    def progress(result: LotResult) -> None:
+        bar.update(1, status=f"cached={summary.from_cache} failed={len(summary.failed)}")
+        if live and writer is not None:
+            writer.stream.flush()
+
     try:
-        for result in run:
-            bar.update(1, status=f"cached={summary.from_cache} failed={len(summary.failed)}")
-            if writer is None or result.lot is None:
-                continue
-            writer.write(csv_row(result.lot, result.lot_number) if fmt == "csv" else result.lot)
-            if live:
-                writer.stream.flush()
+        write_dump(run, writer, fmt or "jsonl", changes=changes, on_lot=progress)
         if writer is not None:
             writer.close()
     finally:

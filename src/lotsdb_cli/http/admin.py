@@ -6,11 +6,11 @@ import re
 import time
 from collections import Counter
 from fnmatch import fnmatch
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from lotsdb_cli.http.cache import HttpCache
+from lotsdb_cli.config import Settings
+from lotsdb_cli.http.cache import HttpCache, is_fresh
 from lotsdb_cli.http.runlog import recent_runs
 
 _ID_SEGMENT = re.compile(r"/(\d+|[0-9A-Za-z]{22})(?=/|$)")
@@ -22,7 +22,7 @@ def endpoint_of(url: str) -> str:
     return f"{parts.netloc}{_ID_SEGMENT.sub('/{id}', parts.path)}"
 
 
-def cache_stats(cache: HttpCache, home: Path) -> dict[str, Any]:
+def cache_stats(cache: HttpCache, settings: Settings) -> dict[str, Any]:
     info: dict[str, Any] = {
         "backend": cache.kind,
         "location": cache.location,
@@ -34,7 +34,7 @@ def cache_stats(cache: HttpCache, home: Path) -> dict[str, Any]:
     endpoints: dict[str, Counter[str]] = {}
     now = time.time()
     for summary in cache.summaries():
-        state = "fresh" if summary.expires_at is None or summary.expires_at > now else "expired"
+        state = "fresh" if is_fresh(summary.url, summary.stored_at, settings, now) else "expired"
         info[state] += 1
         info["entries"] += 1
         endpoints.setdefault(endpoint_of(summary.url), Counter())[state] += 1
@@ -42,11 +42,13 @@ def cache_stats(cache: HttpCache, home: Path) -> dict[str, Any]:
         {"endpoint": name, "fresh": counts["fresh"], "expired": counts["expired"]}
         for name, counts in sorted(endpoints.items())
     ]
-    info["recent_runs"] = recent_runs(home)
+    info["recent_runs"] = recent_runs(settings.home)
     return info
 
 
-def clear_cache(cache: HttpCache, *, expired_only: bool = False, url_pattern: str | None = None) -> int:
+def clear_cache(
+    cache: HttpCache, settings: Settings, *, expired_only: bool = False, url_pattern: str | None = None
+) -> int:
     """Remove entries; returns how many were removed."""
     if not expired_only and not url_pattern:
         return cache.clear()
@@ -54,7 +56,7 @@ def clear_cache(cache: HttpCache, *, expired_only: bool = False, url_pattern: st
     doomed = [
         summary.key
         for summary in cache.summaries()
-        if (not expired_only or (summary.expires_at is not None and summary.expires_at <= now))
+        if (not expired_only or not is_fresh(summary.url, summary.stored_at, settings, now))
         and (not url_pattern or _matches(summary.url, url_pattern))
     ]
     return cache.delete(doomed)

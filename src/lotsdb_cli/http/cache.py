@@ -43,6 +43,11 @@ def ttl_for(url: str, settings: Settings) -> float:
     return settings.ttl
 
 
+def is_fresh(url: str, stored_at: float, settings: Settings, now: float) -> bool:
+    """Whether an answer stored at `stored_at` is still fresh under this run's TTLs (so `--ttl 0` revalidates all)."""
+    return now - stored_at < ttl_for(url, settings)
+
+
 def redis_down_message(location: str, exc: BaseException) -> str:
     return (
         f"Redis at {redact_url(location)} failed ({_short(exc)}); continuing without the shared cache and rate budget"

@@ -35,7 +35,7 @@ from lotsdb_cli.errors import (
     RunStopping,
     TemporarilyUnavailable,
 )
-from lotsdb_cli.http.cache import HttpCache, open_store, ttl_for
+from lotsdb_cli.http.cache import HttpCache, is_fresh, open_store, ttl_for
 from lotsdb_cli.http.gate import GateClosed, HostGate
 from lotsdb_cli.http.responses import error_detail, is_quota, parse_json, raise_for_status
 from lotsdb_cli.http.retry import Retryable, RetryPolicy, check_status
@@ -191,7 +191,7 @@ class HttpClient:
         now = self.env.wall_clock()
         fresh: dict[str, Fetched] = {}
         for key, entry in found.items():
-            if not entry.is_fresh(now):
+            if not is_fresh(entry.url, entry.stored_at, self.settings, now):
                 continue
             try:
                 data = parse_json(entry.body, entry.headers)
@@ -226,7 +226,7 @@ class HttpClient:
     ) -> Fetched:
         key = cache_key("GET", url)
         entry = None if fresh or self.settings.refresh or self.settings.no_cache else self.cache.get(key)
-        if entry is not None and entry.is_fresh(self.env.wall_clock()):
+        if entry is not None and is_fresh(url, entry.stored_at, self.settings, self.env.wall_clock()):
             try:
                 data = _checked(parse(entry.body, entry.headers), validate, url)
             except BadResponse:

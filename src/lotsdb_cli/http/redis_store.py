@@ -90,9 +90,8 @@ class RedisStore:
                     continue
                 try:
                     data = json.loads(meta)
-                    expires = data.get("expires_at")
                     key = name.decode()[len(PREFIX) :]
-                    yield EntrySummary(key, str(data["url"]), None if expires is None else float(expires))
+                    yield EntrySummary(key, str(data["url"]), float(data["stored_at"]))
                 except (ValueError, KeyError, TypeError, AttributeError):
                     continue
 

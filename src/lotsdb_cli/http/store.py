@@ -56,11 +56,8 @@ class CacheEntry:
     headers: dict[str, str]
     body: bytes
     stored_at: float
-    expires_at: float | None  # None: fresh for ever
+    expires_at: float | None  # when it stopped being fresh under the TTL it was stored with (None: never)
     extra: dict[str, object] = field(default_factory=dict, compare=False)
-
-    def is_fresh(self, now: float | None = None) -> bool:
-        return self.expires_at is None or (time.time() if now is None else now) < self.expires_at
 
     @property
     def validators(self) -> dict[str, str]:
@@ -102,7 +99,7 @@ class EntrySummary:
 
     key: str
     url: str
-    expires_at: float | None
+    stored_at: float
 
 
 class Store(Protocol):
@@ -210,8 +207,8 @@ class SQLiteStore:
 
     def summaries(self) -> Iterator[EntrySummary]:
         with self._lock:
-            rows = self._db.execute(f"SELECT key, url, expires_at FROM {TABLE}").fetchall()
-        return (EntrySummary(key, url, expires_at) for key, url, expires_at in rows)
+            rows = self._db.execute(f"SELECT key, url, stored_at FROM {TABLE}").fetchall()
+        return (EntrySummary(key, url, stored_at) for key, url, stored_at in rows)
 
     def clear(self) -> int:
         with self._transaction() as db:

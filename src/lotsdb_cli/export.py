@@ -1,0 +1,130 @@
+"""Writing a dump: every lot of an event in its order, or (`--changes`) only what changed since the last export.
+
+What a `--changes` export wrote is recorded in the local database as one fingerprint per lot (a
+digest of the content written), per event and format, and only once the output was written
+completely: an export that fails or is interrupted changes nothing, so the next run repeats the
+same delta. A lot is new (no fingerprint), changed (another one) or unchanged (the same: not
+written); a lot in the record that is no longer in the event is removed (a `{"id": ..., "removed":
+true}` row in JSON/JSONL). The order of the lots does not matter, only their content.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from lotsdb_cli.lots import LotResult, csv_row
+
+if TYPE_CHECKING:
+    from lotsdb_cli.albums.store import AlbumStore
+    from lotsdb_cli.api import Dump
+    from lotsdb_cli.output import RecordWriter
+
+
+def fingerprint(content: Any) -> str:
+    """A digest of what is written for a lot: the same content, the same digest, whatever the key order."""
+    text = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+
+
+@dataclass
+class Changes:
+    """The delta of one export against the previous record of the same event and format."""
+
+    previous: dict[int, str]
+    current: dict[int, str] = field(default_factory=dict)  # what to record once the export is complete
+    new: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    removed: list[int] = field(default_factory=list)
+
+    def keep(self, lot_id: int, content: Any) -> bool:
+        """Whether a lot with this content is written (new or changed)."""
+        digest = fingerprint(content)
+        self.current[lot_id] = digest
+        before = self.previous.get(lot_id)
+        if before is None:
+            self.new += 1
+            return True
+        if before != digest:
+            self.changed += 1
+            return True
+        self.unchanged += 1
+        return False
+
+    def failed(self, lot_id: int) -> None:
+        """A lot that could not be fetched keeps its previous fingerprint: the next run judges it again."""
+        if lot_id in self.previous:
+            self.current[lot_id] = self.previous[lot_id]
+
+    def find_removed(self, event_lot_ids: Iterable[int]) -> list[int]:
+        still_there = set(event_lot_ids)
+        self.removed = sorted(lot_id for lot_id in self.previous if lot_id not in still_there)
+        return self.removed
+
+    def line(self) -> str:
+        return (
+            f"changes: {self.new} new, {self.changed} changed, {self.unchanged} unchanged, {len(self.removed)} removed"
+        )
+
+
+class ExportLog:
+    """The record of `--changes` exports in the album database (table `exports`)."""
+
+    def __init__(self, store: AlbumStore) -> None:
+        self.store = store
+
+    def previous(self, event_id: int, fmt: str) -> dict[int, str]:
+        rows = self.store.query(
+            "SELECT lot_id, fingerprint FROM exports WHERE event_id = ? AND format = ?", (event_id, fmt)
+        )
+        return {int(row[0]): str(row[1]) for row in rows}
+
+    def record(self, event_id: int, fmt: str, fingerprints: dict[int, str]) -> None:
+        """Replace the record of this event and format, in one transaction."""
+        now = time.time()
+        with self.store.transaction() as db:
+            db.execute("DELETE FROM exports WHERE event_id = ? AND format = ?", (event_id, fmt))
+            db.executemany(
+                "INSERT INTO exports (event_id, format, lot_id, fingerprint, exported_at) VALUES (?, ?, ?, ?, ?)",
+                [(event_id, fmt, lot_id, digest, now) for lot_id, digest in fingerprints.items()],
+            )
+
+    def forget(self, event_id: int) -> int:
+        """Forget every export of the event (all formats); the next `--changes` export writes every lot."""
+        with self.store.transaction() as db:
+            return int(db.execute("DELETE FROM exports WHERE event_id = ?", (event_id,)).rowcount)
+
+
+def write_dump(
+    dump: Dump,
+    writer: RecordWriter | None,
+    fmt: str,
+    *,
+    changes: Changes | None = None,
+    on_lot: Callable[[LotResult], None] = lambda result: None,
+) -> None:
+    """Fetch every lot of `dump` and write it (or, with `changes`, what changed) with `writer`.
+
+    `writer` None fetches into the cache only (`cache warm`). The caller records `changes.current`
+    once the output is complete, and closes the writer.
+    """
+    for result in dump:
+        if result.lot is None:
+            if changes is not None:
+                changes.failed(result.lot_id)
+        else:
+            content = csv_row(result.lot, result.lot_number) if fmt == "csv" else result.lot
+            wanted = changes is None or changes.keep(result.lot_id, content)
+            if wanted and writer is not None:
+                writer.write(content)
+        on_lot(result)
+    if changes is not None:
+        removed = changes.find_removed(lot_id for lot_id, _ in dump.lots)
+        if writer is not None and fmt != "csv":
+            for lot_id in removed:
+                writer.write({"id": lot_id, "removed": True})
