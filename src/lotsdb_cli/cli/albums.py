@@ -7,14 +7,22 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from lotsdb_cli.cli.common import FormatOption, LimitOption, emit_list, emit_object, output_targets
+from lotsdb_cli.cli.common import FormatOption, LimitOption, emit_list, emit_object, help_with_examples, output_targets
 from lotsdb_cli.cli.params import DurationDefault, DurationOption
 from lotsdb_cli.cli.state import AppState, get_state
 
 if TYPE_CHECKING:
     from lotsdb_cli.albums.models import Album
 
-app = typer.Typer(help="The local album catalog, enriched from Spotify.", no_args_is_help=True)
+app = typer.Typer(
+    help=help_with_examples(
+        "The local album catalog, enriched from Spotify.",
+        "lotsdb albums import examples/albums.csv",
+        "lotsdb albums refresh",
+        "lotsdb albums gallery -o albums.html",
+    ),
+    no_args_is_help=True,
+)
 
 LIST_COLUMNS = ["id", "artist", "title", "genre", "year", "spotify_id", "cover_url", "has_metadata"]
 MaxAgeOption = Annotated[
@@ -26,18 +34,30 @@ MaxAgeOption = Annotated[
 @app.command("import")
 def import_albums(
     ctx: typer.Context,
-    source: Annotated[str, typer.Argument(help="CSV file, - for stdin, or an http(s) URL (Google Sheets links work).")],
+    source: Annotated[
+        str,
+        typer.Argument(metavar="SOURCE", help="CSV file, - for stdin, or an http(s) URL (Google Sheets links work)."),
+    ],
     skip_spotify: Annotated[
         bool,
         typer.Option("--skip-spotify/--no-skip-spotify", help="Make no Spotify call (default), or enrich right away."),
     ] = True,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Parse and report; write nothing.")] = False,
-    reject_log: Annotated[str | None, typer.Option("--reject-log", help="Write invalid rows to this CSV.")] = None,
-    workers: Annotated[int, typer.Option("--workers", "-w", min=1, max=256, help="For --no-skip-spotify.")] = 32,
+    reject_log: Annotated[
+        str | None, typer.Option("--reject-log", metavar="FILE", help="Write invalid rows to this CSV.")
+    ] = None,
+    workers: Annotated[
+        int, typer.Option("--workers", "-w", min=1, max=256, metavar="N", help="For --no-skip-spotify.")
+    ] = 32,
 ) -> None:
     """Import an album spreadsheet; re-importing is idempotent and keeps enrichment.
 
-    Example: lotsdb albums import examples/albums.csv --reject-log rejects.csv
+    Examples:
+
+    \b
+        lotsdb albums import examples/albums.csv --reject-log rejects.csv
+        lotsdb albums import 'https://docs.google.com/spreadsheets/d/KEY/edit'
+        lotsdb albums import - < albums.csv
     """
     from lotsdb_cli.albums.importer import import_albums as run_import
     from lotsdb_cli.albums.importer import write_reject_log
@@ -90,15 +110,21 @@ def _read_source(state: AppState, source: str) -> tuple[bytes, str]:
 @app.command("list")
 def list_albums(
     ctx: typer.Context,
-    artist: Annotated[str | None, typer.Option(help="Artist contains this text.")] = None,
-    genre: Annotated[str | None, typer.Option(help="Genre (from the spreadsheet) contains this text.")] = None,
+    artist: Annotated[str | None, typer.Option(metavar="TEXT", help="Artist contains this text.")] = None,
+    genre: Annotated[
+        str | None, typer.Option(metavar="TEXT", help="Genre (from the spreadsheet) contains this text.")
+    ] = None,
     missing_cover: Annotated[bool, typer.Option("--missing-cover", help="Only albums without a cover URL.")] = False,
     limit: LimitOption = None,
     fmt: FormatOption = None,
 ) -> None:
     """Albums in the local catalog (no Spotify call).
 
-    Example: lotsdb albums list --genre jazz --missing-cover
+    Examples:
+
+    \b
+        lotsdb albums list --genre jazz --missing-cover
+        lotsdb albums list --format csv > albums.csv
     """
     albums = get_state(ctx).db.albums.list(artist=artist, genre=genre, missing_cover=missing_cover, limit=limit)
     emit_list(ctx, (album.to_record() for album in albums), fmt, LIST_COLUMNS)
@@ -107,13 +133,17 @@ def list_albums(
 @app.command("show")
 def show(
     ctx: typer.Context,
-    album: Annotated[str, typer.Argument(help="Local id, Spotify id or Spotify URL.")],
+    album: Annotated[str, typer.Argument(metavar="ALBUM", help="Local id, Spotify id or Spotify URL.")],
     max_age: MaxAgeOption = DurationDefault("30d"),
     fmt: FormatOption = None,
 ) -> None:
     """An album with its tracks, fetched from Spotify first if missing or older than --max-age.
 
-    Example: lotsdb albums show https://open.spotify.com/album/JbOxBrphU2Sqm0bKBGcpXd
+    Examples:
+
+    \b
+        lotsdb albums show 12
+        lotsdb albums show https://open.spotify.com/album/JbOxBrphU2Sqm0bKBGcpXd
     """
     emit_object(ctx, album_details(_fresh_album(get_state(ctx), album, max_age)), fmt)
 
@@ -121,12 +151,15 @@ def show(
 @app.command("cover")
 def cover(
     ctx: typer.Context,
-    album: Annotated[str, typer.Argument(help="Local id, Spotify id or Spotify URL.")],
+    album: Annotated[str, typer.Argument(metavar="ALBUM", help="Local id, Spotify id or Spotify URL.")],
     max_age: MaxAgeOption = DurationDefault("30d"),
 ) -> None:
     """Print the album's cover image URL (fetched from Spotify first if needed).
 
-    Example: curl -sO "$(lotsdb albums cover 12)"
+    Examples:
+
+    \b
+        curl -sO "$(lotsdb albums cover 12)"
     """
     from lotsdb_cli.errors import NotFound
 
@@ -188,22 +221,34 @@ def _timestamp(moment: float | None) -> str | None:
 def refresh(
     ctx: typer.Context,
     album_ids: Annotated[
-        list[str] | None, typer.Option("--album-id", help="Local id, Spotify id or URL; repeat for several.")
+        list[str] | None,
+        typer.Option("--album-id", metavar="ALBUM", help="Local id, Spotify id or URL; repeat for several."),
     ] = None,
-    artist: Annotated[str | None, typer.Option(help="Only albums whose artist contains this text.")] = None,
-    genre: Annotated[str | None, typer.Option(help="Only albums whose genre contains this text.")] = None,
+    artist: Annotated[
+        str | None, typer.Option(metavar="TEXT", help="Only albums whose artist contains this text.")
+    ] = None,
+    genre: Annotated[
+        str | None, typer.Option(metavar="TEXT", help="Only albums whose genre contains this text.")
+    ] = None,
     stale_after: Annotated[
         float,
         DurationOption("--max-age", "--stale-after", help="Refetch metadata older than this (--stale-after: same)."),
     ] = DurationDefault("30d"),
     force: Annotated[bool, typer.Option("--force", help="Fetch every selected album, fresh or not.")] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="List what would be fetched; no request.")] = False,
-    workers: Annotated[int, typer.Option("--workers", "-w", min=1, max=256, help="Most requests in flight.")] = 32,
+    workers: Annotated[
+        int, typer.Option("--workers", "-w", min=1, max=256, metavar="N", help="Most requests in flight.")
+    ] = 32,
     fmt: FormatOption = None,
 ) -> None:
-    """Fetch Spotify metadata for the selected albums (default: none yet, or older than --stale-after).
+    """Fetch Spotify metadata for the selected albums (default: none yet, or older than --max-age).
 
-    Example: lotsdb albums refresh --dry-run; lotsdb albums refresh --workers 8
+    Examples:
+
+    \b
+        lotsdb albums refresh --dry-run
+        lotsdb albums refresh --workers 8
+        lotsdb albums refresh --artist Saltwater --force
     """
     state = get_state(ctx)
     console = state.console

@@ -14,22 +14,24 @@ from typing import Annotated, Any
 import typer
 
 from lotsdb_cli import __version__
-from lotsdb_cli.cli import albums, auth, cache, config, events, lots, sandbox, sellers
+from lotsdb_cli.cli import albums, auth, cache, config, events, lots, sandbox, sellers, typer_compat
+from lotsdb_cli.cli.common import help_with_examples
 from lotsdb_cli.cli.params import CacheLocation, DurationOption, exclusive, given_on_command_line
 from lotsdb_cli.cli.state import AppState
 from lotsdb_cli.config import DEFAULT_MAX_WAIT, DEFAULT_RETRIES, DEFAULT_TIMEOUT, DEFAULT_TTL
 from lotsdb_cli.durations import format_duration
 
+typer_compat.apply()
 app = typer.Typer(
     name="lotsdb",
-    help=(
+    help=help_with_examples(
         "Auction-catalog exports (ABConnect Catalog API) and a Spotify-enriched album catalog,"
-        " through one persistent HTTP cache.\n\n"
-        "Global options may come before or after the command.\n\n"
-        "Try it on the built-in sandbox:\n\n"
-        "    lotsdb sandbox serve &\n\n"
-        '    eval "$(lotsdb sandbox env)"\n\n'
-        "    lotsdb lots dump 1000 -o lots.jsonl"
+        " through one persistent HTTP cache. Global options may come before or after the command;"
+        " the examples try it on the built-in sandbox.",
+        "lotsdb sandbox serve &",
+        'eval "$(lotsdb sandbox env)"',
+        "lotsdb lots dump 1000 -o lots.jsonl",
+        "lotsdb albums import examples/albums.csv",
     ),
     no_args_is_help=True,
     add_completion=False,

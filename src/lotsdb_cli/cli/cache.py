@@ -6,22 +6,28 @@ from typing import Annotated
 
 import typer
 
-from lotsdb_cli.cli.common import FormatOption, emit_object
+from lotsdb_cli.cli.common import FormatOption, emit_object, help_with_examples
 from lotsdb_cli.cli.lots import WorkersOption, partial_failure, run_dump
 from lotsdb_cli.cli.params import DurationDefault, DurationOption
 from lotsdb_cli.cli.state import get_state
 from lotsdb_cli.durations import format_duration
 from lotsdb_cli.lots import DumpSummary
 
-app = typer.Typer(help="The HTTP cache: warm, stats, clear.", no_args_is_help=True)
+app = typer.Typer(
+    help=help_with_examples(
+        "The HTTP cache: warm, stats, clear.",
+        "lotsdb cache warm --upcoming",
+        "lotsdb cache stats",
+        "lotsdb cache clear --expired",
+    ),
+    no_args_is_help=True,
+)
 
 
 @app.command("warm")
 def warm(
     ctx: typer.Context,
-    event_ids: Annotated[
-        list[int] | None, typer.Argument(min=1, metavar="[EVENT_ID]...", help="Event ids to warm.")
-    ] = None,
+    event_ids: Annotated[list[int] | None, typer.Argument(min=1, metavar="EVENT_ID", help="Event ids to warm.")] = None,
     upcoming: Annotated[
         bool, typer.Option("--upcoming", help="Also every event starting today (UTC) or later, within --within.")
     ] = False,
@@ -36,9 +42,12 @@ def warm(
 ) -> None:
     """Fetch every lot of the events into the cache, printing nothing but the summaries.
 
-    Example (cron, every 10 minutes): */10 * * * * lotsdb -q cache warm --upcoming
+    Examples:
 
-    Example: lotsdb cache warm 1000 1001 --upcoming --seller 2 --within 7d
+    \b
+        lotsdb cache warm 1000 1001
+        lotsdb cache warm --upcoming --seller 2 --within 7d
+        */10 * * * *  lotsdb -q cache warm --upcoming   (crontab)
     """
     from lotsdb_cli.cli.params import given_on_command_line
     from lotsdb_cli.errors import PartialFailure
@@ -70,7 +79,11 @@ def warm(
 def stats(ctx: typer.Context, fmt: FormatOption = None) -> None:
     """Backend, location, size, fresh/expired entries by endpoint, and recent runs' hits and misses.
 
-    Example: lotsdb cache stats --format json | jq .endpoints
+    Examples:
+
+    \b
+        lotsdb cache stats
+        lotsdb cache stats --format json | jq .endpoints
     """
     emit_object(ctx, get_state(ctx).db.cache_stats(), fmt)
 
@@ -80,12 +93,17 @@ def clear(
     ctx: typer.Context,
     expired: Annotated[bool, typer.Option("--expired", help="Only entries past their freshness.")] = False,
     url_pattern: Annotated[
-        str | None, typer.Option("--url-pattern", help="Only URLs matching this glob, e.g. '*/api/Lot/*'.")
+        str | None,
+        typer.Option("--url-pattern", metavar="GLOB", help="Only URLs matching this glob, e.g. '*/api/Lot/*'."),
     ] = None,
 ) -> None:
     """Remove cache entries (all of them, unless narrowed).
 
-    Example: lotsdb cache clear --url-pattern '*/api/Catalog/*'
+    Examples:
+
+    \b
+        lotsdb cache clear --expired
+        lotsdb cache clear --url-pattern '*/api/Catalog/*'
     """
     state = get_state(ctx)
     removed = state.db.cache_clear(expired_only=expired, url_pattern=url_pattern)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -11,11 +12,37 @@ if TYPE_CHECKING:
     from lotsdb_cli.env import Environment
     from lotsdb_cli.output import OutputTarget
 
+
+class Format(enum.StrEnum):
+    """The formats every list/show command writes (SPEC §4); a choice the parser checks."""
+
+    table = "table"
+    json = "json"
+    jsonl = "jsonl"
+    csv = "csv"
+
+
+class DumpFormat(enum.StrEnum):
+    """The formats of `lots dump` (a table of every lot would be no use)."""
+
+    jsonl = "jsonl"
+    json = "json"
+    csv = "csv"
+
+
+def help_with_examples(summary: str, *examples: str) -> str:
+    """A group's help: its summary, then example command lines that Click must not re-wrap (`\\b`)."""
+    lines = "\n".join(f"    {example}" for example in examples)
+    return f"{summary}\n\nExamples:\n\n\b\n{lines}"
+
+
 FormatOption = Annotated[
-    str | None,
-    typer.Option("--format", "-f", help="table, json, jsonl or csv (default: table on a terminal, else json)."),
+    Format | None,
+    typer.Option(
+        "--format", "-f", case_sensitive=False, help="Output format [default: table on a terminal, else json]."
+    ),
 ]
-LimitOption = Annotated[int | None, typer.Option("--limit", "-n", min=1, help="At most this many items.")]
+LimitOption = Annotated[int | None, typer.Option("--limit", "-n", min=1, metavar="N", help="At most this many items.")]
 OutputOption = Annotated[
     str | None,
     typer.Option(

@@ -7,10 +7,13 @@ from typing import Any
 
 import typer
 
-from lotsdb_cli.cli.common import FormatOption, emit_list
+from lotsdb_cli.cli.common import FormatOption, emit_list, help_with_examples
 from lotsdb_cli.cli.state import get_state
 
-app = typer.Typer(help="The settings in effect and where they come from.", no_args_is_help=True)
+app = typer.Typer(
+    help=help_with_examples("The settings in effect and where they come from.", "lotsdb config show"),
+    no_args_is_help=True,
+)
 
 COLUMNS = ("setting", "value", "source")
 
@@ -22,7 +25,11 @@ def show(ctx: typer.Context, fmt: FormatOption = None) -> None:
     Secrets (passwords, client secrets, tokens) show only as set or unset. Sends no request and
     creates no file.
 
-    Example: LOTSDB_TTL=2h lotsdb --timeout 10 config show --format table
+    Examples:
+
+    \b
+        lotsdb config show
+        LOTSDB_TTL=2h lotsdb --timeout 10 config show --format json
     """
     from lotsdb_cli.config import effective_settings
 

@@ -7,10 +7,13 @@ from typing import Annotated, Any
 
 import typer
 
-from lotsdb_cli.cli.common import FormatOption, LimitOption, emit_list, emit_object
+from lotsdb_cli.cli.common import FormatOption, LimitOption, emit_list, emit_object, help_with_examples
 from lotsdb_cli.cli.state import get_state
 
-app = typer.Typer(help="Auction events (the API's catalogs).", no_args_is_help=True)
+app = typer.Typer(
+    help=help_with_examples("Auction events (the API's catalogs).", "lotsdb events list", "lotsdb events show 1000"),
+    no_args_is_help=True,
+)
 
 COLUMNS = ["id", "title", "startDate", "endDate", "isCompleted", "agent", "customerCatalogId", "sellers", "lots"]
 
@@ -18,7 +21,9 @@ COLUMNS = ["id", "title", "startDate", "endDate", "isCompleted", "agent", "custo
 @app.command("list")
 def list_events(
     ctx: typer.Context,
-    seller: Annotated[int | None, typer.Option(min=1, help="Only events of this seller id.")] = None,
+    seller: Annotated[
+        int | None, typer.Option(min=1, metavar="SELLER_ID", help="Only events of this seller id.")
+    ] = None,
     upcoming: Annotated[
         bool, typer.Option("--upcoming/--all", help="Events starting today (UTC) or later, or every event.")
     ] = True,
@@ -27,7 +32,11 @@ def list_events(
 ) -> None:
     """Events, soonest first.
 
-    Example: lotsdb events list --seller 2 --all --limit 5
+    Examples:
+
+    \b
+        lotsdb events list
+        lotsdb events list --seller 2 --all --limit 5
     """
     events = get_state(ctx).db.events(seller_id=seller, upcoming=upcoming, limit=limit)
     emit_list(ctx, events, fmt, COLUMNS, row=_table_row)
@@ -36,12 +45,16 @@ def list_events(
 @app.command("show")
 def show_event(
     ctx: typer.Context,
-    event_id: Annotated[int, typer.Argument(min=1, help="The event's id.")],
+    event_id: Annotated[int, typer.Argument(min=1, metavar="EVENT_ID", help="The event's id.")],
     fmt: FormatOption = None,
 ) -> None:
     """One event with its lot count (`lotCount`, added to the API's object).
 
-    Example: lotsdb events show 1000
+    Examples:
+
+    \b
+        lotsdb events show 1000
+        lotsdb events show 1000 --format json | jq .lotCount
     """
     event = get_state(ctx).db.event(event_id)
     lots = event.get("lots")

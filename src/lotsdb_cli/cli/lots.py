@@ -6,7 +6,14 @@ from typing import IO, TYPE_CHECKING, Annotated
 
 import typer
 
-from lotsdb_cli.cli.common import FormatOption, OutputOption, emit_object, output_targets
+from lotsdb_cli.cli.common import (
+    DumpFormat,
+    FormatOption,
+    OutputOption,
+    emit_object,
+    help_with_examples,
+    output_targets,
+)
 from lotsdb_cli.cli.params import FieldAssignmentOption
 from lotsdb_cli.cli.state import AppState, get_state
 from lotsdb_cli.errors import PartialFailure
@@ -15,7 +22,15 @@ if TYPE_CHECKING:
     from lotsdb_cli.export import Changes
     from lotsdb_cli.lots import DumpSummary, LotResult
 
-app = typer.Typer(help="Lots: show, dump an event, override.", no_args_is_help=True)
+app = typer.Typer(
+    help=help_with_examples(
+        "Lots: show, dump an event, override.",
+        "lotsdb lots dump 1000 -o lots.jsonl",
+        "lotsdb lots show 100001",
+        "lotsdb lots override 100001 --set Qty=2",
+    ),
+    no_args_is_help=True,
+)
 
 WorkersOption = Annotated[
     int,
@@ -33,7 +48,11 @@ def show_lot(
 ) -> None:
     """One lot, as the API's LotDto.
 
-    Example: lotsdb lots show 100001 --format json
+    Examples:
+
+    \b
+        lotsdb lots show 100001
+        lotsdb lots show 100001 --format json | jq .overridenData
     """
     state = get_state(ctx)
     emit_object(ctx, state.db.lot(lot_id), fmt)
@@ -45,7 +64,10 @@ def dump(
     event_id: Annotated[int, typer.Argument(min=1, metavar="EVENT_ID", help="The event's id.")],
     workers: WorkersOption = 32,
     fmt: Annotated[
-        str | None, typer.Option("--format", "-f", help="jsonl, json or csv (default: the -o extension's, else jsonl).")
+        DumpFormat | None,
+        typer.Option(
+            "--format", "-f", case_sensitive=False, help="Output format [default: the -o extension's, else jsonl]."
+        ),
     ] = None,
     output: OutputOption = None,
     changes: Annotated[
@@ -66,9 +88,12 @@ def dump(
     true} row per lot that left the event (CSV: their ids on stderr). It is recorded only once
     the output is complete, so a failed or interrupted export is repeated whole next time.
 
-    Example: lotsdb lots dump 1000 -o lots.csv   (the format follows the extension)
+    Examples:
 
-    Example: lotsdb -q lots dump 1000 --changes -o /srv/exports/1000-delta.jsonl
+    \b
+        lotsdb lots dump 1000 -o lots.csv
+        lotsdb lots dump 1000 | jq -c '{id, customerItemId}'
+        lotsdb -q lots dump 1000 --changes -o /srv/exports/1000-delta.jsonl
     """
     from lotsdb_cli.export import Changes, ExportLog
     from lotsdb_cli.output import format_for, open_output
@@ -177,7 +202,11 @@ def override(
     Nothing is sent when the values are already the lot's effective data, so a script can
     re-run it safely.
 
-    Example: lotsdb lots override 100001 --set Qty=2 --set Notes="fragile, crate it"
+    Examples:
+
+    \b
+        lotsdb lots override 100001 --set Qty=2 --set Notes="fragile, crate it"
+        lotsdb lots override 100001 --set Notes=null --dry-run
     """
     from lotsdb_cli.lots import parse_assignments
     from lotsdb_cli.output import resolve_format

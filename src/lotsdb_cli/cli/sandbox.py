@@ -11,41 +11,61 @@ from typing import Annotated, Any
 
 import typer
 
+from lotsdb_cli.cli.common import help_with_examples
+
 app = typer.Typer(
-    help="A local stand-in for the Catalog API, its identity server and Spotify.",
+    help=help_with_examples(
+        "A local stand-in for the Catalog API, its identity server and Spotify.",
+        "lotsdb sandbox serve &",
+        'eval "$(lotsdb sandbox env)"',
+    ),
     no_args_is_help=True,
 )
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
-HostOption = Annotated[str, typer.Option(help="Address to listen on.")]
-PortOption = Annotated[int, typer.Option(min=0, max=65535, help="Port (0: any free port).")]
+HostOption = Annotated[str, typer.Option(metavar="HOST", help="Address to listen on.")]
+PortOption = Annotated[int, typer.Option(min=0, max=65535, metavar="PORT", help="Port (0: any free port).")]
+SandboxHostOption = Annotated[str, typer.Option("--host", metavar="HOST", help="Address of the sandbox.")]
+SandboxPortOption = Annotated[
+    int, typer.Option("--port", min=1, max=65535, metavar="PORT", help="Port of the sandbox.")
+]
 
 
 @app.command("serve")
 def serve(
     host: HostOption = DEFAULT_HOST,
     port: PortOption = DEFAULT_PORT,
-    latency_ms: Annotated[float, typer.Option("--latency-ms", min=0, help="Delay before each API answer (ms).")] = 0,
+    latency_ms: Annotated[
+        float, typer.Option("--latency-ms", min=0, metavar="MS", help="Delay before each API answer (ms).")
+    ] = 0,
     rate_limit: Annotated[
         float,
-        typer.Option(min=0, help="Requests per second per service before 429s (0: no limit)."),
+        typer.Option(min=0, metavar="RATE", help="Requests per second per service before 429s (0: no limit)."),
     ] = 0,
-    fail_rate: Annotated[float, typer.Option(min=0, max=1, help="Fraction of API requests answering 503.")] = 0,
-    seed: Annotated[int, typer.Option(help="Seed of the generated data.")] = 1,
-    sellers: Annotated[int, typer.Option(min=0, help="Number of sellers.")] = 6,
-    events_per_seller: Annotated[int, typer.Option(min=0, help="Events per seller.")] = 4,
-    lots_per_event: Annotated[int, typer.Option(min=0, help="Lots per event.")] = 120,
-    albums: Annotated[int, typer.Option(min=0, help="Number of Spotify albums.")] = 500,
+    fail_rate: Annotated[
+        float, typer.Option(min=0, max=1, metavar="FRACTION", help="Fraction of API requests answering 503.")
+    ] = 0,
+    seed: Annotated[int, typer.Option(metavar="N", help="Seed of the generated data.")] = 1,
+    sellers: Annotated[int, typer.Option(min=0, metavar="N", help="Number of sellers.")] = 6,
+    events_per_seller: Annotated[int, typer.Option(min=0, metavar="N", help="Events per seller.")] = 4,
+    lots_per_event: Annotated[int, typer.Option(min=0, metavar="N", help="Lots per event.")] = 120,
+    albums: Annotated[int, typer.Option(min=0, metavar="N", help="Number of Spotify albums.")] = 500,
     spotify_batch: Annotated[
         bool,
         typer.Option("--spotify-batch", help="Allow GET /v1/albums?ids= (Extended Quota)."),
     ] = False,
-    token_ttl: Annotated[int, typer.Option(min=1, help="Lifetime of access tokens in seconds.")] = 3600,
+    token_ttl: Annotated[
+        int, typer.Option(min=1, metavar="SECONDS", help="Lifetime of access tokens in seconds.")
+    ] = 3600,
 ) -> None:
     """Serve the sandbox until Ctrl-C (or SIGTERM).
 
-    Example: lotsdb sandbox serve --port 8765 --latency-ms 20 --rate-limit 50
+    Examples:
+
+    \b
+        lotsdb sandbox serve &
+        lotsdb sandbox serve --port 0 --latency-ms 20 --rate-limit 50
     """
     from lotsdb_cli.errors import LotsdbError
     from lotsdb_cli.sandbox import Sandbox
@@ -96,10 +116,14 @@ def _wait_for_stop_signal() -> None:
 
 
 @app.command("env")
-def env(host: HostOption = DEFAULT_HOST, port: PortOption = DEFAULT_PORT) -> None:
+def env(host: SandboxHostOption = DEFAULT_HOST, port: SandboxPortOption = DEFAULT_PORT) -> None:
     """Print `export` lines that point lotsdb at a sandbox, with its demo credentials.
 
-    Example: eval "$(lotsdb sandbox env --port 8765)"
+    Examples:
+
+    \b
+        eval "$(lotsdb sandbox env)"
+        eval "$(lotsdb sandbox env --port 9000)"
     """
     from lotsdb_cli.sandbox.credentials import origin, sandbox_env
 

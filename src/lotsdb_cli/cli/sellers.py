@@ -7,10 +7,13 @@ from typing import Annotated, Any
 
 import typer
 
-from lotsdb_cli.cli.common import FormatOption, LimitOption, emit_list, emit_object
+from lotsdb_cli.cli.common import FormatOption, LimitOption, emit_list, emit_object, help_with_examples
 from lotsdb_cli.cli.state import get_state
 
-app = typer.Typer(help="Sellers of the Catalog API.", no_args_is_help=True)
+app = typer.Typer(
+    help=help_with_examples("Sellers of the Catalog API.", "lotsdb sellers list --active", "lotsdb sellers show 3"),
+    no_args_is_help=True,
+)
 
 COLUMNS = ["id", "name", "customerDisplayId", "isActive", "events"]
 
@@ -18,7 +21,9 @@ COLUMNS = ["id", "name", "customerDisplayId", "isActive", "events"]
 @app.command("list")
 def list_sellers(
     ctx: typer.Context,
-    name: Annotated[str | None, typer.Option(help="Only sellers whose name contains this text.")] = None,
+    name: Annotated[
+        str | None, typer.Option(metavar="TEXT", help="Only sellers whose name contains this text.")
+    ] = None,
     active: Annotated[
         bool | None, typer.Option("--active/--inactive", help="Only active (or only inactive) sellers.")
     ] = None,
@@ -27,7 +32,11 @@ def list_sellers(
 ) -> None:
     """Every seller, all pages.
 
-    Example: lotsdb sellers list --active --format csv > sellers.csv
+    Examples:
+
+    \b
+        lotsdb sellers list --active --format csv > sellers.csv
+        lotsdb sellers list --name gallery --limit 5
     """
     sellers = get_state(ctx).db.sellers(name=name, active=active, limit=limit)
     emit_list(ctx, sellers, fmt, COLUMNS, row=_table_row)
@@ -36,12 +45,16 @@ def list_sellers(
 @app.command("show")
 def show_seller(
     ctx: typer.Context,
-    seller_id: Annotated[int, typer.Argument(min=1, help="The seller's id.")],
+    seller_id: Annotated[int, typer.Argument(min=1, metavar="SELLER_ID", help="The seller's id.")],
     fmt: FormatOption = None,
 ) -> None:
     """One seller with its events.
 
-    Example: lotsdb sellers show 3 --format json
+    Examples:
+
+    \b
+        lotsdb sellers show 3
+        lotsdb sellers show 3 --format json | jq '.catalogs[].id'
     """
     emit_object(ctx, get_state(ctx).db.seller(seller_id), fmt)
 
