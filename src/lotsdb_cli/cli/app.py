@@ -34,7 +34,7 @@ app = typer.Typer(
         "lotsdb albums import examples/albums.csv",
     ),
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
     pretty_exceptions_show_locals=False,
     rich_markup_mode=None,
@@ -118,6 +118,18 @@ def root(
     ctx.call_on_close(state.close)
 
 
+COMPLETE_VARIABLE = "_LOTSDB_COMPLETE"
+
+
+def _complete(command: Any, args: list[str]) -> int:
+    """Answer the completion script's question, as Typer's own entry point would."""
+    try:
+        command.main(args=args, prog_name="lotsdb", complete_var=COMPLETE_VARIABLE)
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else 0
+    return 0
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the app and turn every failure into a message and an exit code."""
     sys.exit(run(argv))
@@ -130,6 +142,8 @@ def run(argv: Sequence[str] | None = None) -> int:
     command = typer.main.get_command(app)
     args = list(sys.argv[1:] if argv is None else argv)
     _stand_in_for_closed_streams()
+    if os.environ.get(COMPLETE_VARIABLE):  # the shell asks for completions (see --show-completion)
+        return _complete(command, args)
     try:
         with _stop_signals():
             try:
@@ -145,6 +159,8 @@ def run(argv: Sequence[str] | None = None) -> int:
         return int(exc.exit_code)
     except typer.Abort:
         return exit_status_for(KeyboardInterrupt())
+    except SystemExit as exc:  # --show-completion and --install-completion end this way
+        return exc.code if isinstance(exc.code, int) else 0
     except BaseException as exc:
         return exit_status_for(exc, verbosity=verbosity_of(args))
     return 0
