@@ -1,7 +1,9 @@
-"""Reading a gallery page back the way a browser's parser would: its tiles, tags and inline code."""
+"""Reading a gallery page back the way a browser's parser would (its tiles, tags and inline code), and PNGs."""
 
 from __future__ import annotations
 
+import struct
+import zlib
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 
@@ -88,3 +90,40 @@ def parse_gallery(text: str) -> Page:
     parser.feed(text)
     parser.close()
     return parser.page
+
+
+def png_pixels(data: bytes) -> tuple[int, int, list[bytes]]:
+    """Width, height and rows of raw pixel bytes of an 8-bit RGB or RGBA PNG: two screenshots with the
+    same pixels need not be the same bytes."""
+    assert data.startswith(b"\x89PNG\r\n\x1a\n")
+    position, compressed = 8, b""
+    while position < len(data):
+        (length,) = struct.unpack(">I", data[position : position + 4])
+        kind, body = data[position + 4 : position + 8], data[position + 8 : position + 8 + length]
+        position += 12 + length
+        if kind == b"IHDR":
+            width, height, depth, color_type = struct.unpack(">IIBB", body[:10])
+            assert depth == 8 and color_type in (2, 6), "only 8-bit RGB or RGBA"
+        elif kind == b"IDAT":
+            compressed += body
+    raw = zlib.decompress(compressed)
+    pixel = 3 if color_type == 2 else 4
+    stride = width * pixel
+    rows: list[bytes] = []
+    previous = bytearray(stride)
+    for y in range(height):
+        kind_of_filter, line = raw[y * (stride + 1)], bytearray(raw[y * (stride + 1) + 1 : (y + 1) * (stride + 1)])
+        for x in range(stride):
+            left = line[x - pixel] if x >= pixel else 0
+            up, up_left = previous[x], previous[x - pixel] if x >= pixel else 0
+            predictor = (0, left, up, (left + up) // 2, _paeth(left, up, up_left))[kind_of_filter]
+            line[x] = (line[x] + predictor) & 0xFF
+        rows.append(bytes(line))
+        previous = line
+    return width, height, rows
+
+
+def _paeth(left: int, up: int, up_left: int) -> int:
+    estimate = left + up - up_left
+    distances = (abs(estimate - left), abs(estimate - up), abs(estimate - up_left))
+    return (left, up, up_left)[distances.index(min(distances))]

@@ -8,7 +8,6 @@ import json
 import os
 import pty
 import re
-import struct
 import subprocess
 import sys
 from pathlib import Path
@@ -16,7 +15,7 @@ from pathlib import Path
 import pytest
 import requests
 from conftest import Cli, route_count
-from gallery_page import Page, parse_gallery
+from gallery_page import Page, parse_gallery, png_pixels
 
 from lotsdb_cli.albums.gallery import CoverSources, spotify_link, write_gallery
 from lotsdb_cli.albums.models import AlbumCard
@@ -335,12 +334,6 @@ def test_store_selects_what_to_fetch_and_reads_cards_in_list_order(tmp_path: Pat
 # -- the sandbox's cover images --------------------------------------------------------------------
 
 
-def png_size(data: bytes) -> tuple[int, int]:
-    assert data.startswith(b"\x89PNG\r\n\x1a\n") and data[12:16] == b"IHDR"
-    width, height = struct.unpack(">II", data[16:24])
-    return width, height
-
-
 def test_sandbox_serves_a_cover_per_album_and_size(sandbox: Sandbox) -> None:
     albums = [sandbox.data.albums[album] for album in sandbox.data.album_ids[:13]]
     assert [album["images"] == [] for album in albums].count(True) == 1  # every twelfth has none, on purpose
@@ -353,7 +346,8 @@ def test_sandbox_serves_a_cover_per_album_and_size(sandbox: Sandbox) -> None:
                 answer = session.get(image["url"], timeout=10)  # no token, like Spotify's CDN
                 assert answer.status_code == 200 and answer.headers["Content-Type"] == "image/png"
                 assert "max-age=" in answer.headers["Cache-Control"] and answer.headers["ETag"]
-                assert png_size(answer.content) == (image["width"], image["height"])
+                width, height, rows = png_pixels(answer.content)
+                assert (width, height, len(rows)) == (image["width"], image["height"], image["height"])
                 seen.add(answer.content)
         same = session.get(image["url"], headers={"If-None-Match": answer.headers["ETag"]}, timeout=10)
         assert same.status_code == 304
@@ -361,3 +355,25 @@ def test_sandbox_serves_a_cover_per_album_and_size(sandbox: Sandbox) -> None:
             missing = session.get(f"{sandbox.url}/image/{key}", timeout=10)
             assert missing.status_code == 404 and "max-age" not in missing.headers.get("Cache-Control", "")
     assert len(seen) == 9  # a different picture for every album and size
+
+
+def contrast(foreground: str, background: str) -> float:
+    """WCAG 2 contrast ratio of two #rrggbb colours."""
+
+    def luminance(color: str) -> float:
+        channels = [int(color[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+        linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+    lighter, darker = sorted((luminance(foreground), luminance(background)), reverse=True)
+    return (lighter + 0.05) / (darker + 0.05)
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_text_contrast_meets_wcag_aa(scheme: str) -> None:
+    from lotsdb_cli.albums.gallery import STYLE
+
+    blocks = re.findall(r":root\{([^}]*)\}", STYLE)
+    palette = dict(re.findall(r"--([a-z-]+):(#[0-9a-f]{6})", blocks[0 if scheme == "light" else 1]))
+    for text, background in [("fg", "bg"), ("fg", "card"), ("muted", "bg"), ("muted", "card"), ("muted", "ph")]:
+        assert contrast(palette[text], palette[background]) >= 4.5, (scheme, text, background)

@@ -36,9 +36,13 @@ _PLAIN_ORIGIN = re.compile(r"https?://(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(:[0-9]
 _CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _COMBINING_MARKS = re.compile("[\u0300-\u036f]")
 
+# `.cover img::after` is drawn only for an image that failed (no network, a stopped sandbox): the
+# placeholder then stands where the browser would show its broken-image icon.
 STYLE = """
-:root{color-scheme:light dark;--bg:#f5f4f1;--fg:#1c1c1e;--muted:#5a5a60;--card:#fff;--line:#d6d4ce;
---ph:#e3e1db;--ph-ink:#c4c1b8;--focus:#1a5fb4}
+:root{color-scheme:light dark;--bg:#f5f4f1;--fg:#1c1c1e;--muted:#5a5a60;--card:#ffffff;--line:#d6d4ce;
+--ph:#e3e1db;--ph-ink:#c4c1b8;--focus:#1a5fb4;
+--record:radial-gradient(circle closest-side,var(--ph) 0 4%,var(--ph-ink) 4.5% 17%,var(--ph) 17.5% 26%,
+var(--ph-ink) 26.5% 56%,var(--ph) 56.5%)}
 @media (prefers-color-scheme:dark){:root{--bg:#141416;--fg:#f1f1f3;--muted:#a9a9b1;--card:#1f1f23;
 --line:#35353c;--ph:#2a2a2f;--ph-ink:#45454d;--focus:#8ab4ff}}
 *{box-sizing:border-box}
@@ -60,10 +64,9 @@ list-style:none}
 border-radius:10px;box-shadow:0 0 0 1px var(--line),0 1px 3px rgba(0,0,0,.06)}
 a.card:hover{box-shadow:0 0 0 1px var(--muted),0 4px 14px rgba(0,0,0,.12)}
 a.card:focus-visible{outline:3px solid var(--focus);outline-offset:3px}
-.cover{position:relative;display:block;aspect-ratio:1;background:var(--ph)}
-.cover::before{content:"";position:absolute;inset:22%;border-radius:50%;
-background:radial-gradient(circle,var(--ph) 0 9%,var(--ph-ink) 10% 30%,transparent 31% 46%,var(--ph-ink) 47%)}
+.cover{position:relative;display:block;aspect-ratio:1;background:var(--record)}
 .cover img{position:relative;display:block;width:100%;height:100%;object-fit:cover}
+.cover img::after{content:"";position:absolute;inset:0;background:var(--record)}
 .label{position:absolute;right:0;bottom:8px;left:0;color:var(--muted);font-size:.8rem;text-align:center}
 .text{display:block;padding:9px 11px 12px}
 .title,.artist{display:-webkit-box;overflow:hidden;-webkit-box-orient:vertical;-webkit-line-clamp:2;
