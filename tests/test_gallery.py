@@ -294,6 +294,12 @@ def test_the_page_is_self_contained_and_its_csp_allows_only_its_own_code() -> No
     assert not any("style" in attributes for _, attributes in page.tags)  # would need 'unsafe-inline'
 
 
+def test_search_text_folds_case_and_accents() -> None:
+    from lotsdb_cli.albums.gallery import search_text
+
+    assert search_text("Sigur Rós", None, "Ágætis Byrjun", "") == "sigur ros agætis byrjun"
+
+
 def test_odd_api_settings_allow_no_images_from_them() -> None:
     assert CoverSources("https://api.spotify.com").api_images == "https://api.spotify.com/image"
     for setting in ("http://proxy.example/spotify", "https://u:p@api.example", "ftp://api.example", "nonsense"):

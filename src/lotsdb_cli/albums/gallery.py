@@ -27,8 +27,8 @@ SPOTIFY_OPEN_ORIGIN = "https://open.spotify.com"
 TILE_IMAGE_SIZE = 300
 
 _BASE62_ID = re.compile(rf"[0-9A-Za-z]{{{ALBUM_ID_LENGTH}}}")
-# The paths of the URLs a page may hold: unreserved characters without "." (so no "..", nothing to
-# escape, and no "," or space that would split a srcset). Spotify's own never need more.
+# The paths of the URLs a page may hold: unreserved characters without "." (so no ".." either):
+# nothing to escape, nothing to leave an attribute with. Spotify's own never need more.
 _PATH = r"/[A-Za-z0-9_~-][A-Za-z0-9/_~-]*"
 _SPOTIFY_IMAGE_URL = re.compile(re.escape(SPOTIFY_IMAGE_ORIGIN) + _PATH)
 _SPOTIFY_OPEN_URL = re.compile(re.escape(SPOTIFY_OPEN_ORIGIN) + _PATH)
