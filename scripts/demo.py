@@ -5,8 +5,9 @@
 Starts the sandbox (Catalog API, identity server and Spotify on one local port, 20 ms latency),
 points lotsdb at it with a fresh data directory under demo-out/, and runs: sellers, upcoming
 events, a cold lot dump with its progress bar, the same dump warm (no request), a CSV export, the
-album spreadsheet import (with its deliberately bad rows), a refresh dry run, the refresh, one
-album, and the cache statistics. Each command is printed before it runs.
+album spreadsheet import (with its deliberately bad rows), a refresh dry run, the refresh, the
+album gallery (demo-out/albums.html), one album, and the cache statistics. Each command is printed
+before it runs.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ def main() -> int:
             ["albums", "import", "examples/albums.csv", "--reject-log", "demo-out/rejects.csv"],
             ["albums", "refresh", "--dry-run", "--format", "table"],
             ["albums", "refresh"],
+            ["albums", "gallery", "-o", "demo-out/albums.html"],
             ["albums", "show", f"https://open.spotify.com/album/{album}?si=demo", "--format", "table"],
             ["albums", "list", "--limit", "5", "--format", "table"],
             ["cache", "stats", "--format", "table"],
@@ -60,6 +62,10 @@ def main() -> int:
         requests = sandbox.stats()["requests"]
         print(
             f"# {lots} lots in demo-out/lots.jsonl, CSV in demo-out/lots.csv; the sandbox answered {requests} requests"
+        )
+        print(
+            f"# the album gallery: {OUT / 'albums.html'}; its covers come from the sandbox, which stops now:"
+            f" `lotsdb sandbox serve --port {sandbox.port}` serves them again"
         )
     return 1 if failures else 0
 

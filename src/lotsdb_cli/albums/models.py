@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from lotsdb_cli.albums.normalize import norm_key
@@ -137,3 +137,42 @@ class RefreshSelection:
     def skipped(self) -> int:
         """Albums that cannot be fetched at all (no Spotify id, or Spotify said 404/400)."""
         return len(self.no_spotify_id) + len(self.not_found)
+
+
+@dataclass
+class GallerySelection:
+    """The albums a gallery shows (local ids, in display order) and those whose cover must be fetched first."""
+
+    album_ids: list[int] = field(default_factory=list)
+    to_fetch: list[Album] = field(default_factory=list)
+    fresh: int = 0
+    skipped: int = 0  # no Spotify id, or Spotify answered 404/400
+
+
+@dataclass(frozen=True)
+class AlbumCard:
+    """What a gallery tile shows of one album: the store reads only these, not the Spotify object."""
+
+    id: int
+    spotify_id: str | None
+    artist: str | None
+    title: str | None
+    genre: str | None
+    year: int | None
+    cover_url: str | None
+    spotify_url: str | None  # `external_urls.spotify` as stored, read only when there is no spotify_id
+    not_found: bool
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row) -> AlbumCard:
+        values = dict(row)
+        spotify_url = values["spotify_url"]
+        values["spotify_url"] = spotify_url if isinstance(spotify_url, str) else None
+        values["not_found"] = bool(values["not_found"])
+        return cls(**values)
+
+
+# Every column of an Album but the Spotify object itself, which can be tens of kilobytes an album.
+ALBUM_COLUMNS_WITHOUT_METADATA = ", ".join(
+    "NULL AS metadata_json" if column.name == "metadata_json" else column.name for column in fields(Album)
+)

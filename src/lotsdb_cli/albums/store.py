@@ -7,6 +7,7 @@ writer halfway) and wait up to `busy_timeout` seconds for a lock instead of fail
 
 from __future__ import annotations
 
+import builtins
 import json
 import sqlite3
 import threading
@@ -20,8 +21,11 @@ from typing import Any
 from lotsdb_cli.albums.ids import ALBUM_ID_LENGTH, extract_album_id
 from lotsdb_cli.albums.migrations import applied_migrations, migrate
 from lotsdb_cli.albums.models import (
+    ALBUM_COLUMNS_WITHOUT_METADATA,
     SPREADSHEET_COLUMNS,
     Album,
+    AlbumCard,
+    GallerySelection,
     ImportRow,
     ImportSummary,
     RefreshSelection,
@@ -158,14 +162,7 @@ class AlbumStore:
         limit: int | None = None,
     ) -> list[Album]:
         """Albums by artist, year and title; artist/genre match case-insensitive substrings."""
-        clauses, params = _text_filters(artist=artist, genre=genre)
-        if missing_cover:
-            clauses.append("cover_url IS NULL")
-        sql = "SELECT * FROM albums" + _where(clauses)
-        sql += " ORDER BY artist COLLATE NOCASE, year, title COLLATE NOCASE, id"
-        if limit is not None:
-            sql += " LIMIT ?"
-            params.append(limit)
+        sql, params = _list_query("*", artist=artist, genre=genre, missing_cover=missing_cover, limit=limit)
         return [Album.from_row(row) for row in self._query(sql, params)]
 
     def select_for_refresh(
@@ -206,6 +203,57 @@ class AlbumStore:
             else:
                 selection.fresh.append(album)
         return selection
+
+    def select_for_gallery(
+        self,
+        *,
+        artist: str | None = None,
+        genre: str | None = None,
+        missing_cover: bool = False,
+        limit: int | None = None,
+        max_age: float = DEFAULT_STALE_AFTER,
+        now: float | None = None,
+    ) -> GallerySelection:
+        """The albums `list` would give, and those of them whose cover must be fetched first.
+
+        To fetch: albums with a Spotify id that Spotify has not answered 404/400 for, whose
+        metadata or cover is missing or older than `max_age` seconds (`Album.needs_fetch`).
+        The Spotify objects are read only for those.
+        """
+        sql, params = _list_query(
+            ALBUM_COLUMNS_WITHOUT_METADATA, artist=artist, genre=genre, missing_cover=missing_cover, limit=limit
+        )
+        selection = GallerySelection()
+        stale_ids: list[int] = []
+        for album in map(Album.from_row, self._query(sql, params)):
+            selection.album_ids.append(album.id)
+            if album.spotify_id is None or album.not_found:
+                selection.skipped += 1
+            elif album.needs_fetch(max_age, now=now):
+                stale_ids.append(album.id)
+            else:
+                selection.fresh += 1
+        rows = self._query(f"SELECT * FROM albums WHERE {_ID_IN_JSON_LIST}", (json.dumps(stale_ids),))
+        by_id = {album.id: album for album in map(Album.from_row, rows)}
+        selection.to_fetch = [by_id[album_id] for album_id in stale_ids if album_id in by_id]
+        return selection
+
+    def album_cards(
+        self,
+        *,
+        artist: str | None = None,
+        genre: str | None = None,
+        missing_cover: bool = False,
+        limit: int | None = None,
+        among: Sequence[int] | None = None,
+    ) -> builtins.list[AlbumCard]:
+        """What a gallery shows of the albums `list` would give, in that order; with `among`, only
+        of those local ids (a `select_for_gallery` made before a fetch). The Spotify objects are
+        not read: a tile needs none of it but the cover URL, which has its own column."""
+        sql, params = _list_query(
+            _CARD_COLUMNS, artist=artist, genre=genre, missing_cover=missing_cover, limit=limit, among=among
+        )
+        return [AlbumCard.from_row(row) for row in self._query(sql, params)]
 
     @staticmethod
     def needs_fetch(album: Album, max_age: float, *, now: float | None = None) -> bool:
@@ -316,6 +364,41 @@ def _local_id(ref: str | int) -> int | None:
     if text.isascii() and text.isdigit() and len(text) < ALBUM_ID_LENGTH:
         return int(text)
     return None
+
+
+_ID_IN_JSON_LIST = "id IN (SELECT value FROM json_each(?))"
+# The stored Spotify link is read only for an album without an id to build one from (rare: an
+# album gets its Spotify object by id). Python's json writes NaN, which SQLite refuses: such an
+# album just goes without a link instead of failing the whole query.
+_CARD_COLUMNS = (
+    "id, spotify_id, artist, title, genre, year, cover_url, not_found, "
+    "CASE WHEN spotify_id IS NULL AND json_valid(metadata_json) "
+    "THEN json_extract(metadata_json, '$.external_urls.spotify') END AS spotify_url"
+)
+
+
+def _list_query(
+    columns: str,
+    *,
+    artist: str | None,
+    genre: str | None,
+    missing_cover: bool,
+    limit: int | None,
+    among: Sequence[int] | None = None,
+) -> tuple[str, list[Any]]:
+    """The SELECT of `list` (and of the gallery): filters, order, limit."""
+    clauses, params = _text_filters(artist=artist, genre=genre)
+    if missing_cover:
+        clauses.append("cover_url IS NULL")
+    if among is not None:
+        clauses.append(_ID_IN_JSON_LIST)
+        params.append(json.dumps(list(among)))
+    sql = f"SELECT {columns} FROM albums" + _where(clauses)
+    sql += " ORDER BY artist COLLATE NOCASE, year, title COLLATE NOCASE, id"
+    if limit is not None:
+        sql += " LIMIT ?"
+        params.append(limit)
+    return sql, params
 
 
 def _where(clauses: Sequence[str]) -> str:

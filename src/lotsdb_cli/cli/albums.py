@@ -302,3 +302,74 @@ def _run_refresh(
         raise PartialFailure(
             f"{len(summary.failed)} of {len(albums)} albums failed", hint="see the warnings above; re-run to retry"
         )
+
+
+@app.command("gallery")
+def gallery(
+    ctx: typer.Context,
+    output: Annotated[
+        str | None,
+        typer.Option(
+            "--output", "-o", help="HTML file to write, - for stdout (default: stdout when piped, else albums.html)."
+        ),
+    ] = None,
+    artist: Annotated[str | None, typer.Option(help="Only albums whose artist contains this text.")] = None,
+    genre: Annotated[str | None, typer.Option(help="Only albums whose genre contains this text.")] = None,
+    missing_cover: Annotated[
+        bool, typer.Option("--missing-cover", help="Only albums without a cover (still none after the fetch).")
+    ] = False,
+    limit: LimitOption = None,
+    no_fetch: Annotated[bool, typer.Option("--no-fetch", help="Use only what is stored; no Spotify request.")] = False,
+    workers: Annotated[int, typer.Option("--workers", "-w", min=1, max=256, help="Most requests in flight.")] = 32,
+    max_age: MaxAgeOption = "30d",
+) -> None:
+    """One self-contained HTML page of album covers, with a filter box and links to Spotify.
+
+    Covers that are missing or older than --max-age are fetched from Spotify first, as `refresh`
+    does (--no-fetch or --offline: only what is stored). Albums without a cover get a placeholder.
+
+    Example: lotsdb albums gallery --genre jazz -o jazz.html
+    """
+    from pathlib import Path
+
+    from lotsdb_cli.albums.gallery import write_gallery
+    from lotsdb_cli.cli import console
+    from lotsdb_cli.durations import parse_duration
+    from lotsdb_cli.output import open_output
+
+    state = get_state(ctx)
+    max_age_seconds = parse_duration(max_age)
+    target = output or ("albums.html" if sys.stdout.isatty() else "-")
+    store = state.albums()
+    filters: dict[str, Any] = {"artist": artist, "genre": genre, "missing_cover": missing_cover, "limit": limit}
+    shown, stopped = None, None
+    with open_output(target) as stream:  # opened first: an unusable -o is refused before any request
+        if not (no_fetch or state.settings.offline):
+            selection = store.select_for_gallery(**filters, max_age=max_age_seconds)
+            if selection.to_fetch:
+                shown = selection.album_ids  # a fetch can change what the filters match (--missing-cover, --limit)
+                stopped = _fetch_covers(
+                    state, selection.to_fetch, workers=workers, skipped=selection.skipped, fresh=selection.fresh
+                )
+        cards = store.album_cards(**filters, among=shown)
+        counts = write_gallery(stream, cards, spotify_api_url=state.settings.spotify_api_url)
+    written = "stdout" if target == "-" else str(Path(target).resolve())
+    console.note(f"gallery: {counts.line()}; written to {written}")
+    if stopped is not None:
+        raise stopped
+
+
+def _fetch_covers(state: AppState, albums: list[Album], *, workers: int, skipped: int, fresh: int) -> Exception | None:
+    """Fetch and store the albums' Spotify objects (and so their covers) as `albums refresh` does.
+
+    Returns the error that cut the fetch short, if it is one that keeps what was stored (some
+    albums failed, or Spotify asked to wait longer than --max-wait): the gallery is written from
+    what the store holds, then the command ends with that error's exit status.
+    """
+    from lotsdb_cli.errors import PartialFailure, TemporarilyUnavailable
+
+    try:
+        _run_refresh(state, albums, workers=workers, skipped=skipped, fresh=fresh)
+    except (PartialFailure, TemporarilyUnavailable) as exc:
+        return exc
+    return None

@@ -168,14 +168,16 @@ def _artist_object(artist: ArtistSpec, base_url: str) -> dict[str, Any]:
     }
 
 
+def cover_key(album_id: str, size: int) -> str:
+    """The `/image/{key}` of one cover size: 40 hex digits, shaped like Spotify's image ids."""
+    return hashlib.sha1(f"{album_id}:{size}".encode()).hexdigest()
+
+
 def _cover_images(album: AlbumSpec, base_url: str) -> list[dict[str, Any]]:
+    """ImageObjects, widest first, served by the sandbox itself (`routes_images`); none for the
+    albums that have no cover on purpose."""
     if not album.has_cover:
         return []
     return [
-        {
-            "url": f"{base_url}/image/{hashlib.sha1(f'{album.id}:{size}'.encode()).hexdigest()}",
-            "height": size,
-            "width": size,
-        }
-        for size in COVER_SIZES
+        {"url": f"{base_url}/image/{cover_key(album.id, size)}", "height": size, "width": size} for size in COVER_SIZES
     ]
