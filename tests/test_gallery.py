@@ -119,7 +119,7 @@ def test_max_age_fetches_old_covers_again(cli: Cli, sandbox: Sandbox) -> None:
     assert album_requests(sandbox) == 0  # Spotify's answer came from the HTTP cache, as for `refresh`
     assert cli("--refresh", "albums", "gallery", "--artist", "delta", "--max-age", "0").code == 0
     assert album_requests(sandbox) == 1
-    assert cli("albums", "gallery", "--max-age", "soon").code == 1  # refused before any request
+    assert cli("albums", "gallery", "--max-age", "soon").code == 2  # a usage error, refused before any request
     assert album_requests(sandbox) == 1
 
 

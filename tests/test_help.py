@@ -63,4 +63,5 @@ def test_global_defaults_are_shown(capsys: pytest.CaptureFixture[str], monkeypat
     text = rendered_help([], capsys, monkeypatch)
     for option, default in (("--timeout", "30"), ("--retries", "3"), ("--max-wait", "120")):
         block = text[text.index(option) :]
-        assert f"[default: {default}" in block[: block.index("\n  -")], option
+        entry = " ".join(block[: block.index("\n  -")].split())  # the option's help, unwrapped
+        assert f"[default: {default};" in entry, option

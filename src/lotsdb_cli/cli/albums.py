@@ -310,42 +310,51 @@ def gallery(
     output: Annotated[
         str | None,
         typer.Option(
-            "--output", "-o", help="HTML file to write, - for stdout (default: stdout when piped, else albums.html)."
+            "--output",
+            "-o",
+            metavar="FILE",
+            help="HTML file to write, - for stdout [default: stdout when piped, else albums.html].",
         ),
     ] = None,
-    artist: Annotated[str | None, typer.Option(help="Only albums whose artist contains this text.")] = None,
-    genre: Annotated[str | None, typer.Option(help="Only albums whose genre contains this text.")] = None,
+    artist: Annotated[
+        str | None, typer.Option(metavar="TEXT", help="Only albums whose artist contains this text.")
+    ] = None,
+    genre: Annotated[
+        str | None, typer.Option(metavar="TEXT", help="Only albums whose genre contains this text.")
+    ] = None,
     missing_cover: Annotated[
         bool, typer.Option("--missing-cover", help="Only albums without a cover (still none after the fetch).")
     ] = False,
     limit: LimitOption = None,
     no_fetch: Annotated[bool, typer.Option("--no-fetch", help="Use only what is stored; no Spotify request.")] = False,
-    workers: Annotated[int, typer.Option("--workers", "-w", min=1, max=256, help="Most requests in flight.")] = 32,
-    max_age: MaxAgeOption = "30d",
+    workers: Annotated[
+        int, typer.Option("--workers", "-w", min=1, max=256, metavar="N", help="Most requests in flight.")
+    ] = 32,
+    max_age: MaxAgeOption = DurationDefault("30d"),
 ) -> None:
     """One self-contained HTML page of album covers, with a filter box and links to Spotify.
 
     Covers that are missing or older than --max-age are fetched from Spotify first, as `refresh`
     does (--no-fetch or --offline: only what is stored). Albums without a cover get a placeholder.
 
-    Example: lotsdb albums gallery --genre jazz -o jazz.html
-    """
-    from pathlib import Path
+    Examples:
 
+    \b
+        lotsdb albums gallery -o albums.html
+        lotsdb albums gallery --genre jazz --no-fetch > jazz.html
+    """
     from lotsdb_cli.albums.gallery import write_gallery
-    from lotsdb_cli.cli import console
-    from lotsdb_cli.durations import parse_duration
     from lotsdb_cli.output import open_output
 
     state = get_state(ctx)
-    max_age_seconds = parse_duration(max_age)
-    target = output or ("albums.html" if sys.stdout.isatty() else "-")
-    store = state.albums()
+    console = state.console
+    [target] = output_targets(ctx, output or ("albums.html" if state.env.stdout_isatty else "-"))
+    store = state.db.albums
     filters: dict[str, Any] = {"artist": artist, "genre": genre, "missing_cover": missing_cover, "limit": limit}
     shown, stopped = None, None
-    with open_output(target) as stream:  # opened first: an unusable -o is refused before any request
+    with open_output(target) as stream:
         if not (no_fetch or state.settings.offline):
-            selection = store.select_for_gallery(**filters, max_age=max_age_seconds)
+            selection = store.select_for_gallery(**filters, max_age=max_age)
             if selection.to_fetch:
                 shown = selection.album_ids  # a fetch can change what the filters match (--missing-cover, --limit)
                 stopped = _fetch_covers(
@@ -353,7 +362,7 @@ def gallery(
                 )
         cards = store.album_cards(**filters, among=shown)
         counts = write_gallery(stream, cards, spotify_api_url=state.settings.spotify_api_url)
-    written = "stdout" if target == "-" else str(Path(target).resolve())
+    written = "stdout" if target.is_stdout else str(target.real_path or target)
     console.note(f"gallery: {counts.line()}; written to {written}")
     if stopped is not None:
         raise stopped
