@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING, Annotated, Any
+from collections.abc import Generator
+from typing import TYPE_CHECKING, Annotated, Any, BinaryIO
 
 import typer
 
@@ -35,50 +36,104 @@ def import_albums(
 ) -> None:
     """Import an album spreadsheet; re-importing is idempotent and keeps enrichment.
 
+    The file is read and written a row at a time, committed every few thousand rows: memory
+    stays flat whatever its size, and an interrupted import keeps (and reports) what it committed.
+
     Example: lotsdb albums import examples/albums.csv --reject-log rejects.csv
     """
-    from lotsdb_cli.albums.importer import import_albums as run_import
-    from lotsdb_cli.albums.importer import write_reject_log
+    import contextlib
+    import os
+
+    from lotsdb_cli.albums.importer import AlbumImporter
+    from lotsdb_cli.albums.lines import stream_size
     from lotsdb_cli.cli import console
-    from lotsdb_cli.errors import PartialFailure
+    from lotsdb_cli.cli.signals import exit_on_termination
+    from lotsdb_cli.errors import InvalidInput, PartialFailure
+    from lotsdb_cli.output import open_output
 
     state = get_state(ctx)
-    data, name = _read_source(state, source)
+    log_path = reject_log if reject_log and not dry_run else None
+    if log_path not in (None, "-"):
+        for protected in (source, str(state.settings.db_path)):
+            if os.path.abspath(str(log_path)) == os.path.abspath(protected) or (
+                os.path.exists(protected)
+                and os.path.exists(str(log_path))
+                and os.path.samefile(str(log_path), protected)
+            ):
+                raise typer.BadParameter(
+                    f"{log_path} is {protected}, which it would replace", param_hint="--reject-log"
+                )
     store = state.albums() if not dry_run or state.settings.db_path.exists() else None
-    report = run_import(store, data, name, dry_run=dry_run)
-    for warning in report.warnings:
-        console.warn(warning)
-    for reject in report.rejects:
-        console.note(f"{name}:{reject.line}: invalid: {reject.reason}")
-    for duplicate in report.duplicates:
-        console.note(f"{name}:{duplicate.line}: duplicate of line {duplicate.first_line}")
-    if reject_log and report.rejects and not dry_run:
-        write_reject_log(reject_log, report.rejects)
-    counts = ", ".join(f"{value} {key}" for key, value in report.counts().items())
-    console.note(f"{name}: {counts}" + (" (dry run: nothing written)" if dry_run else ""))
+    stream, name = _read_source(state, source)
+    total = stream_size(stream)
+    bar = console.progress(total=total, desc=name, unit="B")
+    if hasattr(bar, "unit_scale"):
+        bar.unit_scale = True  # 12.3MB, not 12345678B
+    shown = 0
+
+    def show_progress(bytes_read: int, total_bytes: int | None, rows: int) -> None:
+        nonlocal shown
+        bar.update(bytes_read - shown)
+        shown = bytes_read
+        bar.set_postfix_str(f"{rows:,} rows", refresh=False)
+
+    importer = AlbumImporter(
+        store,
+        name,
+        dry_run=dry_run,
+        on_reject=lambda reject: console.note(f"{name}:{reject.line}: invalid: {reject.reason}"),
+        on_duplicate=lambda duplicate: console.note(
+            f"{name}:{duplicate.line}: duplicate of line {duplicate.first_line}"
+        ),
+        on_progress=show_progress,
+        keep_spotify_ids=not skip_spotify and not dry_run,
+    )
+    try:
+        with (
+            exit_on_termination(),
+            contextlib.nullcontext() if source == "-" else contextlib.closing(stream),
+            open_output(log_path) if log_path else contextlib.nullcontext() as log_stream,
+        ):
+            importer.run(stream, total_bytes=total, reject_log=log_stream)
+    finally:
+        bar.close()
+        report = importer.report
+        if report.started:
+            for warning in report.warnings:
+                console.warn(warning)
+            console.note(report.summary())
     if not skip_spotify and not dry_run and report.spotify_ids:
         selection = state.albums().select_for_refresh(report.spotify_ids)
         _run_refresh(state, selection.to_fetch, workers=workers, skipped=selection.skipped)
-    if report.rejects:
+    if report.invalid and not report.imported:
+        raise InvalidInput(
+            f"none of the {report.invalid} rows of {name} could be imported (lines {report.lines_phrase()})",
+            hint="see the reasons above; are the columns the ones the header names?",
+        )
+    if report.invalid:
         raise PartialFailure(
-            f"{report.invalid} invalid rows were not imported (lines {', '.join(str(r.line) for r in report.rejects)})",
+            f"{report.invalid} invalid rows were not imported (lines {report.lines_phrase()})",
             hint="fix them and import again" + ("" if reject_log else "; --reject-log FILE saves them as CSV"),
         )
 
 
-def _read_source(state: AppState, source: str) -> tuple[bytes, str]:
+def _read_source(state: AppState, source: str) -> tuple[BinaryIO, str]:
+    """The spreadsheet as a binary stream to read from (a URL's body arrives whole), and its name."""
+    import io
+
     from lotsdb_cli.errors import InvalidInput
 
     if source == "-":
-        return sys.stdin.buffer.read(), "<stdin>"
+        if sys.stdin is None:
+            raise InvalidInput("cannot read <stdin>: it is closed")
+        return sys.stdin.buffer, "<stdin>"
     if source.startswith(("http://", "https://")):
         from lotsdb_cli.albums.importer import google_sheets_csv_url
 
         url = google_sheets_csv_url(source) or source
-        return state.http().get_bytes(url).data, source
+        return io.BytesIO(state.http().get_bytes(url).data), source
     try:
-        with open(source, "rb") as handle:
-            return handle.read(), source
+        return open(source, "rb"), source  # the import command closes it
     except OSError as exc:
         raise InvalidInput(f"cannot read {source}: {exc.strerror or exc}") from None
 
@@ -96,8 +151,25 @@ def list_albums(
 
     Example: lotsdb albums list --genre jazz --missing-cover
     """
-    albums = get_state(ctx).albums().list(artist=artist, genre=genre, missing_cover=missing_cover, limit=limit)
-    emit_list((album.to_record() for album in albums), fmt, LIST_COLUMNS)
+    from lotsdb_cli.cli import console
+
+    albums = get_state(ctx).albums().albums(artist=artist, genre=genre, missing_cover=missing_cover, limit=limit)
+    bar = console.progress(total=None, desc="albums", unit="album")
+
+    def records() -> Generator[dict[str, Any], None, None]:
+        try:
+            for album in albums:
+                bar.update(1)
+                yield album.to_record()
+        finally:
+            bar.close()  # before a table is drawn on the same terminal
+            albums.close()
+
+    rows = records()
+    try:
+        emit_list(rows, fmt, LIST_COLUMNS)
+    finally:
+        rows.close()
 
 
 @app.command("show")
