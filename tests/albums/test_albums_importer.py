@@ -2,7 +2,10 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import sqlite3
+import threading
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -100,7 +103,7 @@ def test_reimport_of_an_edited_sheet_keeps_enrichment(store: AlbumStore) -> None
 
 
 def duplicates_of(
-    store: AlbumStore | None, rows: list[tuple[str, ...]]
+    store: AlbumStore | None, rows: Sequence[Sequence[str]]
 ) -> tuple[list[tuple[int, int, str]], ImportReport]:
     found: list[Duplicate] = []
     report = import_albums(store, csv_bytes(rows), "t.csv", dry_run=store is None, on_duplicate=found.append)
@@ -250,10 +253,7 @@ def test_progress_of_a_stream_of_unknown_size(store: AlbumStore) -> None:
     writer.join()
 
 
-def os_pipe_with(data: bytes) -> tuple[io.BufferedReader, object]:
-    import os
-    import threading
-
+def os_pipe_with(data: bytes) -> tuple[io.BufferedReader, threading.Thread]:
     read_end, write_end = os.pipe()
 
     def feed() -> None:

@@ -276,7 +276,8 @@ def _read_head(lines: Iterator[Line]) -> list[Line]:
 def _refuse_binary(head: bytes, source_name: str) -> None:
     if head.startswith(_WORKBOOK_SIGNATURES):
         raise InvalidInput(f"{source_name} is a spreadsheet workbook, not CSV", hint=_EXPORT_HINT)
-    if b"\x00" in head and bom_encoding(head) is None:
+    # A stray NUL makes its row invalid; binary files (and UTF-16 without its mark) are full of them.
+    if head.count(b"\x00") * 100 > len(head) and bom_encoding(head) is None:
         raise InvalidInput(f"{source_name} is not a CSV file (it holds binary data)", hint=_EXPORT_HINT)
 
 
