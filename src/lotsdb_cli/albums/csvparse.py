@@ -28,6 +28,8 @@ HEADER_SEARCH_RECORDS = 10
 HEADER_SEARCH_BYTES = 64 * 1024
 # A record (all its lines) longer than this is rejected unread: no cell is kept whole beyond it.
 MAX_RECORD_BYTES = 4 * 1024 * 1024
+# Bytes no text file holds (tab, line feed, vertical tab, form feed and carriage return excepted).
+_CONTROL_BYTES = bytes([*range(0x09), *range(0x0E, 0x20), 0x7F])
 _WORKBOOK_SIGNATURES = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0")
 _EXPORT_HINT = "save or download the spreadsheet as CSV"
 _LINES_NAMED = 10  # in a warning or message that lists lines, the first this many
@@ -277,7 +279,8 @@ def _refuse_binary(head: bytes, source_name: str) -> None:
     if head.startswith(_WORKBOOK_SIGNATURES):
         raise InvalidInput(f"{source_name} is a spreadsheet workbook, not CSV", hint=_EXPORT_HINT)
     # A stray NUL makes its row invalid; binary files (and UTF-16 without its mark) are full of them.
-    if head.count(b"\x00") * 100 > len(head) and bom_encoding(head) is None:
+    control_bytes = len(head) - len(head.translate(None, _CONTROL_BYTES))
+    if control_bytes * 100 > len(head) and bom_encoding(head) is None:
         raise InvalidInput(f"{source_name} is not a CSV file (it holds binary data)", hint=_EXPORT_HINT)
 
 

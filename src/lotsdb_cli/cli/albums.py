@@ -66,7 +66,7 @@ def import_albums(
     store = state.albums() if not dry_run or state.settings.db_path.exists() else None
     stream, name = _read_source(state, source)
     total = stream_size(stream)
-    bar = console.progress(total=total, desc=name, unit="B")
+    bar = console.progress(total=total, desc="importing", unit="B")
     if hasattr(bar, "unit_scale"):
         bar.unit_scale = True  # 12.3MB, not 12345678B
     shown = 0
