@@ -21,6 +21,8 @@ from lotsdb_cli.albums.models import SPREADSHEET_COLUMNS, ImportRow
 INSERTED, UPDATED, UNCHANGED, DUPLICATE = "inserted", "updated", "unchanged", "duplicate"
 _COUNTED = ("inserted", "updated", "unchanged", "duplicates", "invalid")
 _TARGET_COLUMNS = ", ".join(("id", "spotify_id", "norm_key", *SPREADSHEET_COLUMNS))
+_BY_KEY = f"SELECT {_TARGET_COLUMNS} FROM albums WHERE norm_key = ? ORDER BY id"
+_BY_ID_OR_KEY = f"SELECT {_TARGET_COLUMNS} FROM albums WHERE spotify_id = ? OR norm_key = ? ORDER BY id"
 _session_numbers = itertools.count(1)
 
 
@@ -210,19 +212,17 @@ class ImportSession:
 
 
 def _target(conn: sqlite3.Connection, row: ImportRow) -> sqlite3.Row | None:
-    """The stored album a spreadsheet row names, if any."""
-    select = f"SELECT {_TARGET_COLUMNS} FROM albums"
-    if row.spotify_id is not None:
-        found = conn.execute(f"{select} WHERE spotify_id = ?", (row.spotify_id,)).fetchone()
-        if found is not None:
-            return found
-    # Few albums share a key; choosing among them here keeps the query on the norm_key index.
-    same_key = conn.execute(f"{select} WHERE norm_key = ? ORDER BY id", (row.norm_key,)).fetchall()
-    without_id = [album for album in same_key if album["spotify_id"] is None]
-    if row.spotify_id is not None:
-        # The same album imported earlier without a link: this row gives it its Spotify id.
-        return without_id[0] if without_id else None
-    return (without_id or same_key or [None])[0]
+    """The stored album a spreadsheet row names, if any: the one with its Spotify id, else the
+    first with its artist+title and no id (a row without a link: the first with that key)."""
+    if row.spotify_id is None:
+        same_key = conn.execute(_BY_KEY, (row.norm_key,)).fetchall()
+        without_id = [album for album in same_key if album["spotify_id"] is None]
+        return (without_id or same_key or [None])[0]
+    # One query for both: few albums share a key, and both lookups use an index.
+    candidates = conn.execute(_BY_ID_OR_KEY, (row.spotify_id, row.norm_key)).fetchall()
+    by_id = [album for album in candidates if album["spotify_id"] == row.spotify_id]
+    # Else the same album imported earlier without a link: this row gives it its Spotify id.
+    return (by_id or [album for album in candidates if album["spotify_id"] is None] or [None])[0]
 
 
 def _differs(stored: sqlite3.Row, row: ImportRow) -> bool:
