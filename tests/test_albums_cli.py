@@ -242,8 +242,8 @@ def test_a_stopped_import_keeps_and_reports_what_it_committed(
     assert proc.returncode == status, stderr
     assert "<stdin>:5001: invalid: no title" in stderr
     assert (
-        "<stdin>: 4999 inserted, 0 updated, 0 unchanged, 0 duplicates, 1 invalid (stopped before the end: "
-        "these are the rows up to line 5001, which are committed" in stderr
+        "<stdin>: 4999 inserted, 0 updated, 0 unchanged, 0 duplicates, 1 invalid (stopped early: "
+        "the rows up to line 5001 are committed, none after them; import again to finish)" in stderr
     )
     assert album_count(isolated_home / "lotsdb.sqlite") == 4999
     assert list((tmp_path / "out").iterdir()) == []

@@ -148,7 +148,9 @@ def test_a_read_error_midway_keeps_and_reports_what_was_committed(store: AlbumSt
     report = importer.report
     assert not report.completed and report.inserted == count(db_path) == BATCH_ROWS
     assert report.last_line == BATCH_ROWS + 1
-    assert "up to line 2001, which are committed" in report.summary()
+    assert report.summary().endswith(
+        "(stopped early: the rows up to line 2001 are committed, none after them; import again to finish)"
+    )
 
 
 def test_an_interruption_keeps_whole_batches_and_the_counts_say_which(store: AlbumStore, db_path: Path) -> None:

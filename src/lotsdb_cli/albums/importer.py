@@ -81,10 +81,10 @@ class ImportReport:
             return line + (" (dry run: nothing written)" if self.completed else " (dry run stopped: nothing written)")
         if not self.completed:
             line += (
-                f" (stopped before the end: these are the rows up to line {self.last_line}, which are committed;"
-                " nothing after them is; importing again finishes the job)"
+                f" (stopped early: the rows up to line {self.last_line} are committed, none after them;"
+                " import again to finish)"
                 if self.last_line
-                else " (stopped before the end: nothing was committed)"
+                else " (stopped early: nothing committed)"
             )
         return line
 

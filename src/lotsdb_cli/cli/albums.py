@@ -107,7 +107,9 @@ def import_albums(
         _run_refresh(state, selection.to_fetch, workers=workers, skipped=selection.skipped)
     if report.invalid and not report.imported:
         raise InvalidInput(
-            f"none of the {report.invalid} rows of {name} could be imported (lines {report.lines_phrase()})",
+            f"none of the {report.invalid} rows of {name} could be imported (lines {report.lines_phrase()})"
+            if report.invalid > 1
+            else f"the only row of {name} could not be imported (line {report.lines_phrase()})",
             hint="see the reasons above; are the columns the ones the header names?",
         )
     if report.invalid:
