@@ -97,14 +97,12 @@ class SpreadsheetReader:
         head = _read_head(lines)
         _refuse_non_csv(head, source_name)
         self.delimiter, self.columns, self.header_line = find_header([line.text for line in head], source_name)
-        self._records = _RecordFeed(chain(head, lines))
+        self._records = _RecordFeed(chain(head, lines), source_name)
         self.rows_read = 0  # records below the header, blank ones excepted
         self.windows_1252_lines: list[int] = []  # the first few records read as cp1252
         self.windows_1252_records = 0
         self._skipped_before_header = 0
-        self._start_warnings: list[str] = []
-        if "spotify" not in self.columns.indexes:
-            self._start_warnings.append(f"{source_name}: no Spotify column; albums are matched by artist and title")
+        self._finished = False
         if csv.field_size_limit() < MAX_RECORD_BYTES:
             csv.field_size_limit(MAX_RECORD_BYTES)  # the record limit is ours, checked before the csv module
 
@@ -122,7 +120,9 @@ class SpreadsheetReader:
     @property
     def warnings(self) -> list[str]:
         name = self.source_name
-        warnings = list(self._start_warnings)
+        warnings = []
+        if "spotify" not in self.columns.indexes:
+            warnings.append(f"{name}: no Spotify column; albums are matched by artist and title")
         if self._skipped_before_header:
             warnings.append(
                 f"{name}: {self._skipped_before_header} line(s) above the header (line {self.header_line}) were skipped"
@@ -134,7 +134,9 @@ class SpreadsheetReader:
                 f"{name}: {_lines_phrase(self.windows_1252_lines, self.windows_1252_records)} not UTF-8;"
                 " read as Windows-1252 (cp1252), the rest of the file as UTF-8"
             )
-        if self._lines.changed_while_read():
+        if self._finished and not self.rows_read:
+            warnings.append(f"{name}: no rows below the header (line {self.header_line})")
+        if self._finished and self._lines.changed_while_read():
             warnings.append(f"{name} changed while it was read; import it again once it is complete")
         return warnings
 
@@ -153,8 +155,7 @@ class SpreadsheetReader:
                 continue
             self.rows_read += 1
             yield self._check(line, cells)
-        if not self.rows_read:
-            self._start_warnings.append(f"{self.source_name}: no rows below the header (line {self.header_line})")
+        self._finished = True
 
     def _check(self, line: int, cells: list[str] | None) -> ImportRow | Reject:
         records = self._records
@@ -188,8 +189,9 @@ class _RecordFeed:
     balance again are skipped, so the next record starts where it really does.
     """
 
-    def __init__(self, lines: Iterator[Line]) -> None:
+    def __init__(self, lines: Iterator[Line], source_name: str) -> None:
         self._lines = lines
+        self._source_name = source_name
         self.line_number = 0
         self._start(1)
 
@@ -237,7 +239,8 @@ class _RecordFeed:
                 yield self.record_start, None
                 continue
             except csv.Error as exc:
-                raise InvalidInput(f"line {self.record_start}: not readable as CSV: {exc}") from None
+                message = f"{self._source_name}, line {self.record_start}: not readable as CSV: {exc}"
+                raise InvalidInput(message) from None
             self.unterminated = self.record_quotes % 2 == 1 and _runs_to_end(self.record_text, cells, delimiter)
             yield self.record_start, cells
 

@@ -172,7 +172,7 @@ class AlbumImporter:
         self.report.columns = sheet.columns.describe()
         self.report.started = True
         log = RejectLog(reject_log, sheet.columns.header) if reject_log is not None else None
-        store = self._store or AlbumStore.temporary()
+        store = self._store if self._store is not None else AlbumStore.temporary()
         session: ImportSession | None = None
         try:
             with store.import_session(dry_run=self.report.dry_run and self._store is not None) as session:

@@ -189,6 +189,8 @@ class ImportSession:
 
     def _flush_counts(self) -> None:
         """Add the pending counts to the counts table, in the open transaction if there is one."""
+        if not self._in_batch and not any(self._pending.values()):
+            return
         assignments = ", ".join(f"{name} = {name} + ?" for name in _COUNTED)
         self._conn.execute(
             f"UPDATE {self._counts_table} SET last_line = max(last_line, ?), {assignments}",
