@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import fcntl
 import http.server
+import io
 import json
+import os
+import pty
+import signal
 import sqlite3
+import struct
+import subprocess
+import sys
+import termios
 import threading
+import time
 from collections.abc import Iterator
 from functools import partial
 from pathlib import Path
@@ -186,3 +197,156 @@ def test_list_filters_are_literal(cli: Cli) -> None:
     assert artists("--artist", "_") == []
     assert artists("--artist", "o'b") == ["O'Brien"]
     assert len(artists()) == 2  # the table survived
+
+
+# -- streaming, interruptions and odd inputs ------------------------------------------------
+
+
+def many_rows(count: int, start: int = 0) -> str:
+    return "".join(f"Artist {index},Album {index}\n" for index in range(start, start + count))
+
+
+def album_count(db_path: Path) -> int:
+    with contextlib.closing(sqlite3.connect(db_path)) as db:
+        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        return int(db.execute("SELECT count(*) FROM albums").fetchone()[0])
+
+
+def wait_for_albums(db_path: Path, wanted: int, *, at_least: bool = False, timeout: float = 60.0) -> int:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if db_path.exists():
+            with contextlib.suppress(sqlite3.OperationalError):  # the file exists before its table does
+                found = album_count(db_path)
+                if found == wanted or (at_least and found >= wanted):
+                    return found
+        time.sleep(0.02)
+    raise AssertionError(f"{db_path} never held {wanted} albums")
+
+
+@pytest.mark.parametrize(("stop", "status"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
+def test_a_stopped_import_keeps_and_reports_what_it_committed(
+    cli: Cli, isolated_home: Path, tmp_path: Path, stop: signal.Signals, status: int
+) -> None:
+    """The rows read so far are committed before the import waits for more input; stopped there,
+    the summary says exactly what the database holds, and no reject log (or part of one) is left."""
+    (tmp_path / "out").mkdir()
+    rejects = tmp_path / "out" / "rejects.csv"
+    proc = cli.popen("albums", "import", "-", "--reject-log", str(rejects), stdin=subprocess.PIPE)
+    assert proc.stdin is not None
+    proc.stdin.write("Artist,Album\n" + many_rows(4999) + "No Title,\n")
+    proc.stdin.flush()
+    wait_for_albums(isolated_home / "lotsdb.sqlite", 4999)
+    proc.send_signal(stop)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == status, stderr
+    assert "<stdin>:5001: invalid: no title" in stderr
+    assert (
+        "<stdin>: 4999 inserted, 0 updated, 0 unchanged, 0 duplicates, 1 invalid (stopped early: "
+        "the rows up to line 5001 are committed, none after them; import again to finish)" in stderr
+    )
+    assert album_count(isolated_home / "lotsdb.sqlite") == 4999
+    assert list((tmp_path / "out").iterdir()) == []
+
+
+def test_an_import_killed_at_any_moment_reports_exactly_what_is_stored(
+    cli: Cli, isolated_home: Path, tmp_path: Path
+) -> None:
+    source = tmp_path / "big.csv"
+    source.write_text("Artist,Album\n" + many_rows(60_000), encoding="utf-8")
+    proc = cli.popen("albums", "import", str(source))
+    wait_for_albums(isolated_home / "lotsdb.sqlite", 2_000, at_least=True)
+    proc.send_signal(signal.SIGTERM)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 143, stderr
+    stored = album_count(isolated_home / "lotsdb.sqlite")
+    assert 2_000 <= stored < 60_000
+    assert f"big.csv: {stored} inserted, 0 updated, 0 unchanged, 0 duplicates, 0 invalid (stopped" in stderr
+    again = cli("albums", "import", str(source))
+    assert again.code == 0 and f"{60_000 - stored} inserted, 0 updated, {stored} unchanged" in again.stderr
+
+
+def test_import_with_stdin_closed(cli: Cli) -> None:
+    proc = subprocess.run(
+        ["sh", "-c", 'exec "$@" <&-', "sh", sys.executable, "-m", "lotsdb_cli", "albums", "import", "-"],
+        env={**os.environ, **cli.env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 1
+    assert proc.stderr.startswith("error: cannot read <stdin>")
+
+
+def test_a_file_of_only_invalid_rows_is_an_error(cli: Cli, tmp_path: Path) -> None:
+    source = tmp_path / "bad.csv"
+    source.write_text("Artist,Album,Year\nA,,2001\nB,Title,19x5\n", encoding="utf-8")
+    result = cli("albums", "import", str(source))
+    assert result.code == 1
+    assert f"error: none of the 2 rows of {source} could be imported (lines 2, 3)" in result.stderr
+
+
+def test_a_header_only_file_says_so(cli: Cli, tmp_path: Path) -> None:
+    source = tmp_path / "empty.csv"
+    source.write_text("Artist,Album\n", encoding="utf-8")
+    result = cli("albums", "import", str(source))
+    assert result.code == 0
+    assert f"warning: {source}: no rows below the header (line 1)" in result.stderr
+
+
+def test_a_mixed_encoding_file_through_the_cli(cli: Cli, tmp_path: Path) -> None:
+    source = tmp_path / "mixed.csv"
+    source.write_bytes("Artist,Album\nBjörk,Post\n".encode() + b"Sigur R\xf3s,Takk\n")
+    result = cli("albums", "import", str(source))
+    assert result.code == 0
+    assert "line 3 is not UTF-8; read as Windows-1252 (cp1252)" in result.stderr
+    listed = json.loads(cli("albums", "list", "--format", "json").stdout)
+    assert sorted(album["artist"] for album in listed) == ["Björk", "Sigur Rós"]
+
+
+def test_a_reject_log_never_replaces_the_source(cli: Cli, tmp_path: Path) -> None:
+    source = tmp_path / "albums.csv"
+    source.write_bytes(SAMPLE.read_bytes())
+    result = cli("albums", "import", str(source), "--reject-log", str(source))
+    assert result.code == 2 and f"refusing to write {source}: it is the input" in result.stderr
+    assert source.read_bytes() == SAMPLE.read_bytes()
+
+
+def test_progress_bar_on_a_terminal_only(cli: Cli, tmp_path: Path) -> None:
+    source = tmp_path / "big.csv"
+    source.write_text("Artist,Album\n" + many_rows(20_000), encoding="utf-8")
+    shown = stderr_on_a_terminal(cli, "albums", "import", str(source))
+    assert "importing:" in shown and "%|" in shown and "rows]" in shown
+    assert "20000 inserted" in shown
+    quiet = stderr_on_a_terminal(cli, "--quiet", "albums", "import", str(source))
+    assert "%|" not in quiet and "unchanged" not in quiet
+
+
+def stderr_on_a_terminal(cli: Cli, *args: str) -> str:
+    controller, terminal = pty.openpty()
+    fcntl.ioctl(terminal, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "lotsdb_cli", *args],
+        env={**os.environ, **cli.env},
+        stdout=subprocess.DEVNULL,
+        stderr=terminal,
+    )
+    os.close(terminal)
+    shown = b""
+    with contextlib.suppress(OSError):  # EIO once the process has closed the terminal
+        while chunk := os.read(controller, 4096):
+            shown += chunk
+    os.close(controller)
+    assert proc.wait(timeout=60) == 0
+    return shown.decode(errors="replace")
+
+
+def test_list_streams_every_album_in_order(cli: Cli, tmp_path: Path) -> None:
+    source = tmp_path / "many.csv"
+    source.write_text("Artist,Album,Year\n" + "".join(f"A{i:04d},T{i},{1990 + i % 30}\n" for i in range(1_234)))
+    assert cli("albums", "import", str(source)).code == 0
+    listed = cli("albums", "list", "--format", "csv")
+    rows = list(csv.DictReader(io.StringIO(listed.stdout)))
+    assert [row["artist"] for row in rows] == [f"A{i:04d}" for i in range(1_234)]
+    lines = cli("albums", "list", "--format", "jsonl", "--limit", "600").stdout.splitlines()
+    assert len(lines) == 600 and json.loads(lines[-1])["artist"] == "A0599"

@@ -200,7 +200,7 @@ def test_input_errors_are_clear(cli: Cli) -> None:
         (("lots", "dump", "-5"), 2),
         (("lots", "dump", "999999"), 1),
         (("events", "show", "424242"), 1),
-        (("lots", "dump", "1000", "--format", "xml"), 1),
+        (("lots", "dump", "1000", "--format", "xml"), 2),
     ]:
         result = cli(*args)
         assert result.code == code, (args, result.stderr)

@@ -166,4 +166,4 @@ def _read_all(fd: int) -> str:
 def test_help_has_an_example() -> None:
     result = Cli({})("config", "show", "--help")
     assert result.code == 0
-    assert "Example: LOTSDB_TTL=2h lotsdb --timeout 10 config show" in result.stdout
+    assert "      LOTSDB_TTL=2h lotsdb --timeout 10 config show --format json\n" in result.stdout

@@ -113,14 +113,22 @@ def test_a_writer_waits_for_a_lock_held_elsewhere(db_path: Path) -> None:
     blocker = sqlite3.connect(db_path, isolation_level=None, check_same_thread=False)
     blocker.execute("BEGIN IMMEDIATE")
     blocker.execute("INSERT INTO albums (title) VALUES ('held')")
-    released = threading.Timer(0.5, lambda: blocker.execute("COMMIT"))
-    started = time.monotonic()
+    committed = threading.Event()
+
+    def release() -> None:
+        blocker.execute("COMMIT")
+        committed.set()
+
+    released = threading.Timer(0.5, release)
     released.start()
     try:
         with AlbumStore(db_path) as store:
             summary = store.upsert_imported([ImportRow(line=2, title="after the wait")])
+            waited_for_the_commit = committed.is_set()
+            titles = [album.title for album in store.list()]
     finally:
         released.join()
         blocker.close()
     assert summary.inserted == 1
-    assert time.monotonic() - started >= 0.4
+    assert waited_for_the_commit  # the upsert could only finish once the other writer was done
+    assert titles == ["after the wait", "held"]

@@ -3,13 +3,14 @@
 No HTTP here: enrichment from Spotify stores its results through `AlbumStore`.
 """
 
-from lotsdb_cli.albums.csvparse import ParseResult, parse_csv
+from lotsdb_cli.albums.csvparse import ParseResult, SpreadsheetReader, parse_csv
 from lotsdb_cli.albums.ids import SpotifyIdError, extract_album_id, is_album_id
 from lotsdb_cli.albums.importer import (
+    AlbumImporter,
     ImportReport,
+    RejectLog,
     google_sheets_csv_url,
     import_albums,
-    write_reject_log,
 )
 from lotsdb_cli.albums.models import Album, ImportRow, ImportSummary, RefreshSelection
 from lotsdb_cli.albums.rows import Duplicate, Reject
@@ -18,6 +19,7 @@ from lotsdb_cli.albums.store import DEFAULT_STALE_AFTER, AlbumStore, AlbumStoreE
 __all__ = [
     "DEFAULT_STALE_AFTER",
     "Album",
+    "AlbumImporter",
     "AlbumStore",
     "AlbumStoreError",
     "Duplicate",
@@ -27,11 +29,12 @@ __all__ = [
     "ParseResult",
     "RefreshSelection",
     "Reject",
+    "RejectLog",
     "SpotifyIdError",
+    "SpreadsheetReader",
     "extract_album_id",
     "google_sheets_csv_url",
     "import_albums",
     "is_album_id",
     "parse_csv",
-    "write_reject_log",
 ]

@@ -22,6 +22,8 @@ _EMBED_PREFIXES = frozenset({"embed", "embed-podcast"})
 _OTHER_KINDS = frozenset({"track", "artist", "playlist", "show", "episode", "user", "audiobook", "chapter", "genre"})
 _URL_LIKE = re.compile(r"^(?:[a-z][a-z0-9+.-]*://|[\w-]+(?:\.[\w-]+)+(?:[/?#]|$))", re.IGNORECASE)
 _SHOWN_CHARACTERS = 100
+# The form nearly every row of a sheet has, recognised without parsing the link.
+_PLAIN_ALBUM_LINK = re.compile(r"https://open\.spotify\.com/album/([0-9A-Za-z]{22})(?:[/?#].*)?", re.DOTALL)
 
 
 class SpotifyIdError(LotsdbError):
@@ -36,6 +38,9 @@ def is_album_id(text: str) -> bool:
 def extract_album_id(text: str) -> str:
     """The 22-character album id in `text` (a bare id, a `spotify:album:` URI or an album link)."""
     cleaned = text.strip()
+    plain = _PLAIN_ALBUM_LINK.fullmatch(cleaned)
+    if plain is not None:
+        return plain[1]
     if not cleaned:
         raise SpotifyIdError("empty Spotify link")
     if cleaned.lower().startswith("spotify:"):

@@ -6,6 +6,7 @@ import json
 import sqlite3
 import time
 from dataclasses import dataclass, field, fields
+from functools import cached_property
 from typing import Any
 
 from lotsdb_cli.albums.normalize import norm_key
@@ -25,7 +26,7 @@ class ImportRow:
     source_url: str | None = None
     spotify_id: str | None = None
 
-    @property
+    @cached_property
     def norm_key(self) -> str:
         return norm_key(self.artist, self.title)
 
@@ -40,6 +41,7 @@ class ImportSummary:
     inserted: int = 0
     updated: int = 0
     unchanged: int = 0
+    duplicates: int = 0
 
     @property
     def total(self) -> int:

@@ -11,9 +11,10 @@ _KEY_SEPARATOR = "\x1f"
 
 def normalize_text(text: str) -> str:
     """Lower-case words, no accents or punctuation: `Beyoncé: Lemonade!` -> `beyonce lemonade`."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    without_marks = "".join(char for char in decomposed if not unicodedata.combining(char))
-    folded = without_marks.casefold().replace("&", " and ")
+    if not text.isascii():  # ASCII has nothing to decompose (and this runs for every imported row)
+        decomposed = unicodedata.normalize("NFKD", text)
+        text = "".join(char for char in decomposed if not unicodedata.combining(char))
+    folded = text.casefold().replace("&", " and ")
     words = _WORD.findall(folded)
     # A name made only of punctuation (the band `!!!`) keeps its characters rather than vanish.
     return " ".join(words) if words else " ".join(folded.split())

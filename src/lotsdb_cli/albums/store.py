@@ -12,7 +12,7 @@ import json
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Generator, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from types import TracebackType
@@ -22,7 +22,6 @@ from lotsdb_cli.albums.ids import ALBUM_ID_LENGTH, extract_album_id
 from lotsdb_cli.albums.migrations import applied_migrations, migrate
 from lotsdb_cli.albums.models import (
     ALBUM_COLUMNS_WITHOUT_METADATA,
-    SPREADSHEET_COLUMNS,
     Album,
     AlbumCard,
     GallerySelection,
@@ -31,11 +30,13 @@ from lotsdb_cli.albums.models import (
     RefreshSelection,
 )
 from lotsdb_cli.albums.normalize import norm_key
+from lotsdb_cli.albums.upsert import ImportSession
 from lotsdb_cli.errors import LotsdbError
 
 DEFAULT_BUSY_TIMEOUT = 10.0
 DEFAULT_STALE_AFTER = 30 * 86400.0
-_IMPORT_TARGET_COLUMNS = ", ".join(("id", "spotify_id", "norm_key", *SPREADSHEET_COLUMNS))
+# Rows a listing fetches at a time: a listing of any length holds this many albums at most.
+_LIST_BATCH = 500
 
 
 class AlbumStoreError(LotsdbError):
@@ -55,12 +56,29 @@ class AlbumStore:
         self._lock = threading.RLock()
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._conn = sqlite3.connect(self.path, timeout=busy_timeout, isolation_level=None, check_same_thread=False)
+            connection = sqlite3.connect(self.path, timeout=busy_timeout, isolation_level=None, check_same_thread=False)
         except (OSError, sqlite3.Error) as exc:
             raise AlbumStoreError(f"cannot open album database {self.path}: {exc}") from None
+        self._setup(connection, busy_timeout)
+
+    @classmethod
+    def temporary(cls) -> AlbumStore:
+        """A private store that vanishes when closed: SQLite keeps it in memory until it outgrows
+        its page cache, then in a temporary file. For a dry run with no database yet."""
+        store = cls.__new__(cls)
+        store.path = Path("")
+        store._lock = threading.RLock()
+        store._setup(sqlite3.connect("", isolation_level=None, check_same_thread=False), DEFAULT_BUSY_TIMEOUT)
+        return store
+
+    def _setup(self, connection: sqlite3.Connection, busy_timeout: float) -> None:
+        self._conn = connection
         try:
             self._conn.row_factory = sqlite3.Row
             self._conn.create_function("text_contains", 2, text_contains, deterministic=True)
+            # Sorts and an import's bookkeeping go to temporary files past the page cache, never
+            # all into memory, whatever SQLite was built with.
+            self._conn.execute("PRAGMA temp_store = FILE")
             _enable_wal(self._conn, busy_timeout)
             with self._write() as conn:
                 migrate(conn)
@@ -115,26 +133,36 @@ class AlbumStore:
 
     # -- import --------------------------------------------------------------------------
 
+    @contextmanager
+    def import_session(self, *, dry_run: bool = False) -> Iterator[ImportSession]:
+        """A session writing one import's rows in batches (see `ImportSession`).
+
+        On leaving the block the last batch is committed; if the block raises (Ctrl-C included),
+        the open batch is rolled back and the batches committed before it stay. A dry run is one
+        transaction, rolled back at the end.
+        """
+        session = ImportSession(self._conn, self._lock, dry_run=dry_run, now=time.time())
+        try:
+            yield session
+        except BaseException:
+            session.close(completed=False)
+            raise
+        session.close(completed=True)
+
     def upsert_imported(self, rows: Iterable[ImportRow], *, dry_run: bool = False) -> ImportSummary:
         """Insert or update spreadsheet rows in one transaction; enrichment is never touched.
 
-        A row matches an album by Spotify id, else by normalized artist+title. With `dry_run`
-        the counts are computed the same way and the transaction is rolled back.
+        A row matches an album by Spotify id, else by normalized artist+title; a row naming an
+        album an earlier row wrote is a duplicate. With `dry_run` the counts are computed the
+        same way and the transaction is rolled back.
         """
-        summary = ImportSummary()
-        now = time.time()
-        with self._write(commit=not dry_run) as conn:
+        with self.import_session(dry_run=dry_run) as session:
             for row in rows:
-                target = _import_target(conn, row)
-                if target is None:
-                    _insert_imported(conn, row, now)
-                    summary.inserted += 1
-                elif _differs(target, row):
-                    _update_imported(conn, target["id"], row, now)
-                    summary.updated += 1
-                else:
-                    summary.unchanged += 1
-        return summary
+                session.write(row)
+        counts = session.counts()
+        return ImportSummary(
+            inserted=counts.inserted, updated=counts.updated, unchanged=counts.unchanged, duplicates=counts.duplicates
+        )
 
     # -- reading -------------------------------------------------------------------------
 
@@ -153,6 +181,30 @@ class AlbumStore:
     def count(self) -> int:
         return int(self._query("SELECT count(*) FROM albums")[0][0])
 
+    def albums(
+        self,
+        *,
+        artist: str | None = None,
+        genre: str | None = None,
+        missing_cover: bool = False,
+        limit: int | None = None,
+    ) -> Generator[Album, None, None]:
+        """Albums by artist, year and title, fetched a few at a time; artist/genre match
+        case-insensitive substrings. Close the iterator (or exhaust it) to end the query."""
+        sql, params = _list_query("*", artist=artist, genre=genre, missing_cover=missing_cover, limit=limit)
+        with self._lock:
+            cursor = self._conn.execute(sql, params)
+        try:
+            while True:
+                with self._lock:
+                    rows = cursor.fetchmany(_LIST_BATCH)
+                if not rows:
+                    return
+                yield from map(Album.from_row, rows)
+        finally:
+            with self._lock:
+                cursor.close()
+
     def list(
         self,
         *,
@@ -161,9 +213,8 @@ class AlbumStore:
         missing_cover: bool = False,
         limit: int | None = None,
     ) -> list[Album]:
-        """Albums by artist, year and title; artist/genre match case-insensitive substrings."""
-        sql, params = _list_query("*", artist=artist, genre=genre, missing_cover=missing_cover, limit=limit)
-        return [Album.from_row(row) for row in self._query(sql, params)]
+        """`albums()` as a list, for selections known to be small."""
+        return list(self.albums(artist=artist, genre=genre, missing_cover=missing_cover, limit=limit))
 
     def select_for_refresh(
         self,
@@ -413,46 +464,6 @@ def _text_filters(**needles: str | None) -> tuple[list[str], list[Any]]:
             clauses.append(f"text_contains({column}, ?)")
             params.append(needle)
     return clauses, params
-
-
-def _import_target(conn: sqlite3.Connection, row: ImportRow) -> sqlite3.Row | None:
-    """The stored album a spreadsheet row updates, if any."""
-    select = f"SELECT {_IMPORT_TARGET_COLUMNS} FROM albums"
-    if row.spotify_id is not None:
-        found = conn.execute(f"{select} WHERE spotify_id = ?", (row.spotify_id,)).fetchone()
-        if found is not None:
-            return found
-    # Few albums share a key; choosing among them here keeps the query on the norm_key index.
-    same_key = conn.execute(f"{select} WHERE norm_key = ? ORDER BY id", (row.norm_key,)).fetchall()
-    without_id = [album for album in same_key if album["spotify_id"] is None]
-    if row.spotify_id is not None:
-        # The same album imported earlier without a link: this row gives it its Spotify id.
-        return without_id[0] if without_id else None
-    return (without_id or same_key or [None])[0]
-
-
-def _differs(stored: sqlite3.Row, row: ImportRow) -> bool:
-    stored_values = tuple(stored[column] for column in SPREADSHEET_COLUMNS)
-    gains_spotify_id = row.spotify_id is not None and stored["spotify_id"] is None
-    return stored_values != row.spreadsheet_values() or stored["norm_key"] != row.norm_key or gains_spotify_id
-
-
-def _insert_imported(conn: sqlite3.Connection, row: ImportRow, now: float) -> None:
-    conn.execute(
-        "INSERT INTO albums (spotify_id, artist, title, genre, year, source_url, norm_key, "
-        "imported_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (row.spotify_id, *row.spreadsheet_values(), row.norm_key, now, now),
-    )
-
-
-def _update_imported(conn: sqlite3.Connection, album_id: int, row: ImportRow, now: float) -> None:
-    # Only the spreadsheet's columns; a row without a link never removes a stored Spotify id.
-    conn.execute(
-        "UPDATE albums SET artist = ?, title = ?, genre = ?, year = ?, source_url = ?, "
-        "norm_key = ?, spotify_id = coalesce(spotify_id, ?), "
-        "imported_at = coalesce(imported_at, ?), updated_at = ? WHERE id = ?",
-        (*row.spreadsheet_values(), row.norm_key, row.spotify_id, now, now, album_id),
-    )
 
 
 def _names_from_metadata(metadata: dict[str, Any]) -> tuple[str | None, str | None, int | None]:

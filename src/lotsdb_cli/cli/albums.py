@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING, Annotated, Any
+from collections.abc import Generator
+from typing import TYPE_CHECKING, Annotated, Any, BinaryIO
 
 import typer
 
@@ -52,6 +53,9 @@ def import_albums(
 ) -> None:
     """Import an album spreadsheet; re-importing is idempotent and keeps enrichment.
 
+    The file is read and written a row at a time, committed every few thousand rows: memory
+    stays flat whatever its size, and an interrupted import keeps (and reports) what it committed.
+
     Examples:
 
     \b
@@ -59,50 +63,87 @@ def import_albums(
         lotsdb albums import 'https://docs.google.com/spreadsheets/d/KEY/edit'
         lotsdb albums import - < albums.csv
     """
-    from lotsdb_cli.albums.importer import import_albums as run_import
-    from lotsdb_cli.albums.importer import write_reject_log
-    from lotsdb_cli.errors import PartialFailure
+    import contextlib
+
+    from lotsdb_cli.albums.importer import AlbumImporter
+    from lotsdb_cli.albums.lines import stream_size
+    from lotsdb_cli.errors import InvalidInput, PartialFailure
+    from lotsdb_cli.output import open_output
 
     state = get_state(ctx)
     console = state.console
-    output_targets(ctx, reject_log, inputs=[source])  # before reading: a reject log over its source is refused
-    data, name = _read_source(state, source)
+    log_path = reject_log if reject_log and not dry_run else None
+    [log_target] = output_targets(ctx, log_path, inputs=[source])  # before reading: not over its source
     store = state.db.albums if not dry_run or state.settings.db_path.exists() else None
-    report = run_import(store, data, name, dry_run=dry_run)
-    for warning in report.warnings:
-        console.warn(warning)
-    for reject in report.rejects:
-        console.note(f"{name}:{reject.line}: invalid: {reject.reason}")
-    for duplicate in report.duplicates:
-        console.note(f"{name}:{duplicate.line}: duplicate of line {duplicate.first_line}")
-    if reject_log and report.rejects and not dry_run:
-        write_reject_log(reject_log, report.rejects)
-    counts = ", ".join(f"{value} {key}" for key, value in report.counts().items())
-    console.note(f"{name}: {counts}" + (" (dry run: nothing written)" if dry_run else ""))
+    stream, name = _read_source(state, source)
+    total = stream_size(stream)
+    bar = console.progress(total=total, desc="importing", unit="B", unit_scale=True)
+    shown = 0
+
+    def show_progress(bytes_read: int, total_bytes: int | None, rows: int) -> None:
+        nonlocal shown
+        bar.update(bytes_read - shown, status=f"{rows:,} rows")
+        shown = bytes_read
+
+    importer = AlbumImporter(
+        store,
+        name,
+        dry_run=dry_run,
+        on_reject=lambda reject: console.note(f"{name}:{reject.line}: invalid: {reject.reason}"),
+        on_duplicate=lambda duplicate: console.note(
+            f"{name}:{duplicate.line}: duplicate of line {duplicate.first_line}"
+        ),
+        on_progress=show_progress,
+        keep_spotify_ids=not skip_spotify and not dry_run,
+    )
+    try:
+        with (
+            contextlib.nullcontext() if source == "-" else contextlib.closing(stream),
+            open_output(log_target) if log_path else contextlib.nullcontext() as log_stream,
+        ):
+            importer.run(stream, total_bytes=total, reject_log=log_stream)
+    finally:
+        bar.close()
+        report = importer.report
+        if report.started:
+            for warning in report.warnings:
+                console.warn(warning)
+            console.note(report.summary())
     if not skip_spotify and not dry_run and report.spotify_ids:
         selection = state.db.albums.select_for_refresh(report.spotify_ids)
         _run_refresh(state, selection.to_fetch, workers=workers, skipped=selection.skipped)
-    if report.rejects:
+    if report.invalid and not report.imported:
+        raise InvalidInput(
+            f"none of the {report.invalid} rows of {name} could be imported (lines {report.lines_phrase()})"
+            if report.invalid > 1
+            else f"the only row of {name} could not be imported (line {report.lines_phrase()})",
+            hint="see the reasons above; are the columns the ones the header names?",
+        )
+    if report.invalid:
         raise PartialFailure(
-            f"{report.invalid} invalid rows were not imported (lines {', '.join(str(r.line) for r in report.rejects)})",
+            f"{report.invalid} invalid rows were not imported (lines {report.lines_phrase()})",
             hint="fix them and import again" + ("" if reject_log else "; --reject-log FILE saves them as CSV"),
         )
 
 
-def _read_source(state: AppState, source: str) -> tuple[bytes, str]:
+def _read_source(state: AppState, source: str) -> tuple[BinaryIO, str]:
+    """The spreadsheet as a binary stream to read from (a URL's body arrives whole), and its name."""
+    import io
+
     from lotsdb_cli.errors import InvalidInput
 
     if source == "-":
-        return sys.stdin.buffer.read(), "<stdin>"
+        if sys.stdin is None:
+            raise InvalidInput("cannot read <stdin>: it is closed")
+        return sys.stdin.buffer, "<stdin>"
     if source.startswith(("http://", "https://")):
         from lotsdb_cli.albums.importer import google_sheets_csv_url
         from lotsdb_cli.http.store import strip_userinfo
 
         url = google_sheets_csv_url(source) or source
-        return state.db.fetch_bytes(url), strip_userinfo(source)
+        return io.BytesIO(state.db.fetch_bytes(url)), strip_userinfo(source)
     try:
-        with open(source, "rb") as handle:
-            return handle.read(), source
+        return open(source, "rb"), source  # the import command closes it
     except OSError as exc:
         raise InvalidInput(f"cannot read {source}: {exc.strerror or exc}") from None
 
@@ -126,8 +167,24 @@ def list_albums(
         lotsdb albums list --genre jazz --missing-cover
         lotsdb albums list --format csv > albums.csv
     """
-    albums = get_state(ctx).db.albums.list(artist=artist, genre=genre, missing_cover=missing_cover, limit=limit)
-    emit_list(ctx, (album.to_record() for album in albums), fmt, LIST_COLUMNS)
+    state = get_state(ctx)
+    albums = state.db.albums.albums(artist=artist, genre=genre, missing_cover=missing_cover, limit=limit)
+    bar = state.console.progress(total=None, desc="albums", unit="album", data_on_terminal=True)
+
+    def records() -> Generator[dict[str, Any], None, None]:
+        try:
+            for album in albums:
+                bar.update(1)
+                yield album.to_record()
+        finally:
+            bar.close()  # before a table is drawn on the same terminal
+            albums.close()
+
+    rows = records()
+    try:
+        emit_list(ctx, rows, fmt, LIST_COLUMNS)
+    finally:
+        rows.close()
 
 
 @app.command("show")

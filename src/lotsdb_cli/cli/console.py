@@ -63,13 +63,26 @@ class Console:
         if self.env.verbosity >= level:
             self.write(f"debug: {message}")
 
-    def progress(self, total: int | None, desc: str, unit: str, *, data_on_terminal: bool = False) -> Progress:
-        """A bar on stderr, or a do-nothing stand-in (not a terminal, --quiet, or data on the same terminal)."""
+    def progress(
+        self, total: int | None, desc: str, unit: str, *, data_on_terminal: bool = False, unit_scale: bool = False
+    ) -> Progress:
+        """A bar on stderr, or a do-nothing stand-in (not a terminal, --quiet, or data on the same terminal).
+
+        `unit_scale`: show 12.3MB rather than 12345678B.
+        """
         if not self.env.progress_allowed or (data_on_terminal and self.env.shared_terminal):
             return Progress(self, None)
         from tqdm import tqdm
 
-        bar = tqdm(total=total, desc=desc, unit=unit, file=self.env.stderr, dynamic_ncols=True, leave=False)
+        bar = tqdm(
+            total=total,
+            desc=desc,
+            unit=unit,
+            unit_scale=unit_scale,
+            file=self.env.stderr,
+            dynamic_ncols=True,
+            leave=False,
+        )
         with self._lock:
             self._bar = bar
         return Progress(self, bar)
