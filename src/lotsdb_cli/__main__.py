@@ -1,3 +1,3 @@
-from lotsdb_cli.cli.app import main
+from lotsdb_cli.cli import main
 
 main()

@@ -1,1 +1,17 @@
-"""The command-line layer: parses options, calls the library, renders results."""
+"""The command line: `lotsdb` (see `app.py`)."""
+
+from __future__ import annotations
+
+import sys
+
+
+def main() -> None:
+    """The `lotsdb` console script."""
+    if sys.argv[1:] == ["--version"]:  # answered before the command-line parser (and Typer) is loaded
+        from lotsdb_cli import __version__
+
+        print(f"lotsdb {__version__}")
+        return
+    from lotsdb_cli.cli.app import main as run
+
+    run()

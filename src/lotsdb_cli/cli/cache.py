@@ -10,8 +10,6 @@ from lotsdb_cli.cli.common import FormatOption, emit_object, help_with_examples
 from lotsdb_cli.cli.lots import WorkersOption, partial_failure, run_dump
 from lotsdb_cli.cli.params import DurationDefault, DurationOption
 from lotsdb_cli.cli.state import get_state
-from lotsdb_cli.durations import format_duration
-from lotsdb_cli.lots import DumpSummary
 
 app = typer.Typer(
     help=help_with_examples(
@@ -50,7 +48,9 @@ def warm(
         */10 * * * *  lotsdb -q cache warm --upcoming   (crontab)
     """
     from lotsdb_cli.cli.params import given_on_command_line
+    from lotsdb_cli.durations import format_duration
     from lotsdb_cli.errors import PartialFailure
+    from lotsdb_cli.lots import DumpSummary
 
     given = given_on_command_line(ctx)
     if not event_ids and not upcoming:
