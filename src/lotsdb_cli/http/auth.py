@@ -96,6 +96,8 @@ class BearerAuth:
         self._clock = clock
         self._lock: asyncio.Lock | None = None
         self._entry: dict[str, Any] | None = None
+        self._renew_at = 0.0  # when the token in `_entry` is due for renewal
+        self._url_checked = False
         self.renewals = 0  # tokens obtained in this run
 
     # Subclasses ------------------------------------------------------------------------
@@ -109,24 +111,33 @@ class BearerAuth:
     def check_configured(self) -> None:
         raise NotImplementedError
 
+    settings: Settings
+    api_setting = ""  # the URL setting of the API this token is sent to
+
     def check_url(self, url: str) -> None:
-        """Raise if a request to `url` must not carry this credential (plain http off this machine)."""
+        """Raise if the token must not go to the API (plain http off this machine); checked once."""
+        if not self._url_checked:
+            require_secure_credentials(self.settings, self.api_setting)
+            self._url_checked = True
 
     # Shared ----------------------------------------------------------------------------
     async def header(self) -> str:
         """`Bearer <token>`, logging in or renewing first when needed."""
         entry = self._entry
-        if entry is None or not self._usable(entry):
+        if entry is None or self._clock() >= self._renew_at:
             if self._lock is None:
                 self._lock = asyncio.Lock()
             async with self._lock:
                 entry = self._entry or self._store.get(self.store_key)
                 if not entry or not self._usable(entry):
                     entry = await self._renew(entry)
-                self._entry = entry
-        token = str(entry["access_token"])
-        secrets.register(token)
-        return f"Bearer {token}"
+                self._remember(entry)
+        return f"Bearer {entry['access_token']}"
+
+    def _remember(self, entry: dict[str, Any]) -> None:
+        self._entry = entry
+        self._renew_at = self._renewal_time(entry)
+        secrets.register(str(entry["access_token"]))
 
     async def renew(self, rejected_header: str) -> str:
         """The API refused `rejected_header` (401): get a new token unless another request did."""
@@ -134,19 +145,21 @@ class BearerAuth:
             self._lock = asyncio.Lock()
         async with self._lock:
             if self._entry and f"Bearer {self._entry['access_token']}" == rejected_header:
-                self._entry = await self._renew(self._entry)
+                self._remember(await self._renew(self._entry))
         return await self.header()
 
     def _usable(self, entry: dict[str, Any]) -> bool:
-        if not entry.get("access_token"):
-            return False
+        return bool(entry.get("access_token")) and self._clock() < self._renewal_time(entry)
+
+    @staticmethod
+    def _renewal_time(entry: dict[str, Any]) -> float:
+        """A tenth of the lifetime before expiry, at most two minutes before (0: renew now)."""
         try:
             expires_at = float(entry.get("expires_at", 0))
             lifetime = float(entry.get("lifetime") or DEFAULT_LIFETIME)
         except (TypeError, ValueError):
-            return False
-        margin = min(RENEW_BEFORE, RENEW_FRACTION * lifetime)
-        return expires_at > self._clock() + margin
+            return 0.0
+        return expires_at - min(RENEW_BEFORE, RENEW_FRACTION * lifetime)
 
     async def _renew(self, previous: dict[str, Any] | None) -> dict[str, Any]:
         self.check_configured()
@@ -198,6 +211,7 @@ class CatalogAuth(BearerAuth):
     """ABConnect identity server: password grant, then refresh grant; or LOTSDB_TOKEN as is."""
 
     hint = CATALOG_HINT
+    api_setting = "catalog_url"
 
     def __init__(self, settings: Settings, store: TokenFile, post_form: PostForm, **kwargs: Any) -> None:
         super().__init__(store, post_form, **kwargs)
@@ -224,9 +238,6 @@ class CatalogAuth(BearerAuth):
         ]
         if missing:
             raise AuthError(f"Catalog API credentials are missing: {', '.join(missing)}", hint=self.hint)
-
-    def check_url(self, url: str) -> None:
-        require_secure_credentials(self.settings, "catalog_url")
 
     async def header(self) -> str:
         if self.settings.token:
@@ -300,6 +311,7 @@ class SpotifyAuth(BearerAuth):
     """Spotify client-credentials flow: no refresh token, ask again on expiry or 401."""
 
     hint = SPOTIFY_HINT
+    api_setting = "spotify_api_url"
 
     def __init__(self, settings: Settings, store: TokenFile, post_form: PostForm, **kwargs: Any) -> None:
         super().__init__(store, post_form, **kwargs)
@@ -317,9 +329,6 @@ class SpotifyAuth(BearerAuth):
     def check_configured(self) -> None:
         if not (self.settings.spotify_client_id and self.settings.spotify_client_secret):
             raise AuthError("Spotify credentials are missing", hint=self.hint)
-
-    def check_url(self, url: str) -> None:
-        require_secure_credentials(self.settings, "spotify_api_url")
 
     async def _obtain(self, previous: dict[str, Any] | None) -> dict[str, Any]:
         require_secure_credentials(self.settings, "spotify_accounts_url")

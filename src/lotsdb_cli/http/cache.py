@@ -111,6 +111,7 @@ class HttpCache:
         self._schedule = schedule
         self._failures = failure_types()
         self._pending: dict[str, CacheEntry] = {}
+        self._read_ahead: dict[str, CacheEntry | None] = {}  # what a bulk read found (None: nothing)
         self._flush_due = False
         self._lock = threading.Lock()
 
@@ -124,7 +125,19 @@ class HttpCache:
 
     # -- reading -------------------------------------------------------------------------
     def get(self, key: str) -> CacheEntry | None:
+        with self._lock:
+            if key in self._read_ahead and key not in self._pending:
+                return self._read_ahead.pop(key)
         return self.get_many([key]).get(key)
+
+    def read_ahead(self, keys: Sequence[str]) -> dict[str, CacheEntry]:
+        """`get_many`, remembering the answer for each key, so that the one `get` that follows for
+        it (a dump's request for a lot the bulk read did not find fresh) reads nothing again."""
+        found = self.get_many(keys)
+        with self._lock:
+            for key in keys:
+                self._read_ahead[key] = found.get(key)
+        return found
 
     def get_many(self, keys: Sequence[str]) -> dict[str, CacheEntry]:
         if self.broken or self.store is None or not keys:
@@ -147,6 +160,7 @@ class HttpCache:
             return
         with self._lock:
             self._pending[entry.key] = entry
+            self._read_ahead.pop(entry.key, None)
             size = len(self._pending)
             schedule_now = not self._flush_due and self._schedule is not None
             if schedule_now:
@@ -176,6 +190,7 @@ class HttpCache:
         key = cache_key("GET", url)
         with self._lock:
             self._pending.pop(key, None)
+            self._read_ahead.pop(key, None)
         if self.broken or self.store is None:
             return
         try:

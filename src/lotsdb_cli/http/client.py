@@ -78,6 +78,14 @@ class RunStats:
         return {item.name: getattr(self, item.name) for item in fields(self)}
 
 
+def origin_of(url: str) -> str:
+    """`host:port` of an absolute URL (what a gate is kept per), without a full parse for the usual case."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return urlsplit(url).netloc
+    return rest.split("/", 1)[0].split("?", 1)[0]
+
+
 def with_params(url: str, params: Mapping[str, Any] | None) -> str:
     """`url` with `params` appended in a stable order (so the cache key does not depend on it)."""
     if not params:
@@ -140,7 +148,7 @@ class HttpClient:
         return self._auth["spotify"]  # type: ignore[return-value]
 
     def gate(self, url: str) -> HostGate:
-        host = urlsplit(url).netloc
+        host = origin_of(url)
         gate = self._gates.get(host)
         if gate is None:
             gate = self._gates[host] = self._new_gate(host)
@@ -183,11 +191,15 @@ class HttpClient:
 
     # -- reading -------------------------------------------------------------------------
     def cached_many(self, urls: Sequence[str], *, validate: Validate | None = None) -> dict[str, Fetched]:
-        """The fresh cached copies of many GETs in one read of the cache; never touches the network."""
+        """The fresh cached copies of many GETs in one read of the cache; never touches the network.
+
+        What it finds stale or missing is remembered, so the request that follows for such a URL
+        does not read the cache again (one lookup per lot).
+        """
         if self.settings.refresh or self.settings.no_cache or not urls:
             return {}
         keys = {cache_key("GET", url): url for url in urls}
-        found = self.cache.get_many(list(keys))
+        found = self.cache.read_ahead(list(keys))
         now = self.env.wall_clock()
         fresh: dict[str, Fetched] = {}
         for key, entry in found.items():

@@ -23,8 +23,13 @@ if TYPE_CHECKING:
 def parse_json(body: bytes, headers: Mapping[str, str]) -> Any:
     if not body.strip():
         raise BadResponse("empty body where JSON was expected")
+    # Only a body that could hold a number beyond a float (or NaN, Infinity) pays for the checks.
+    checked = _MAYBE_NOT_FINITE.search(body) is not None
     try:
-        data = json.loads(body, parse_float=_finite_number, parse_constant=_not_a_number)
+        if checked:
+            data = json.loads(body, parse_float=_finite_number, parse_constant=_not_a_number)
+        else:
+            data = json.loads(body)
     except _NumberOutOfRange as exc:
         raise BadResponse(f"a number out of range in the JSON ({exc})") from None
     except ValueError:
@@ -36,6 +41,9 @@ def parse_json(body: bytes, headers: Mapping[str, str]) -> Any:
         data = _without_lone_surrogates(data)
     return data
 
+
+# A number whose exponent has three digits or more, a run of 300 digits, NaN or Infinity.
+_MAYBE_NOT_FINITE = re.compile(rb"[eE][+-]?\d{3}|\d{300}|NaN|Infinity")
 
 # JSON may escape half of a UTF-16 pair ("\ud800"); Python then holds a lone surrogate, which
 # no UTF-8 output, CSV cell or SQLite text can carry. It becomes U+FFFD, as a decoder would.

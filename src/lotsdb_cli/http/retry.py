@@ -13,13 +13,14 @@ The loop itself is tenacity's; this module gives it its stop, wait and retry con
 
 from __future__ import annotations
 
+import asyncio
 import email.utils
 import math
 import random
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 from urllib.parse import urlsplit
 
 from lotsdb_cli.durations import format_duration
@@ -127,12 +128,26 @@ class RetryPolicy:
             gate.pause(pause * self.backoff_scale)
 
     async def run(self, attempt: Callable[[], Awaitable[T]], url: str, on_retry: Callable[[], None]) -> T:
-        """`attempt()` until it returns, retrying `Retryable` failures by this policy."""
+        """`attempt()` until it returns, retrying `Retryable` failures by this policy.
+
+        The first try is made directly (most requests need no other); the retries run in
+        tenacity's loop, which waits before each of them by `_wait`.
+        """
         from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt
 
+        try:
+            return await attempt()
+        except Retryable as exc:
+            failed = exc
+        if self.retries < 1:
+            raise self.give_up(failed, url) from None
+        on_retry()
+        await asyncio.sleep(self.wait(failed, 1))
         retrying = AsyncRetrying(
-            stop=stop_after_attempt(self.retries + 1),
-            wait=self._wait,
+            stop=stop_after_attempt(self.retries),
+            wait=lambda state: self.wait(
+                state.outcome.exception() if state.outcome else None, state.attempt_number + 1
+            ),
             retry=retry_if_exception_type(Retryable),
             before_sleep=lambda state: on_retry(),
             reraise=True,
@@ -145,9 +160,8 @@ class RetryPolicy:
             raise self.give_up(exc, url) from None
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _wait(self, retry_state: Any) -> float:
-        exc = retry_state.outcome.exception()
-        attempt = retry_state.attempt_number
+    def wait(self, exc: BaseException | None, attempt: int) -> float:
+        """Seconds to wait after try number `attempt` failed with `exc` (or stop the run: `RateLimited`)."""
         if isinstance(exc, Retryable) and host_pause(exc) is not None:
             announced = exc.retry_after
             wait = announced if announced is not None else max(UNANNOUNCED_429_PAUSE, full_jitter(attempt))

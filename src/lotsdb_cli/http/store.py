@@ -35,6 +35,8 @@ _LEGACY_TABLES = ("responses", "redirects")
 
 def strip_userinfo(url: str) -> str:
     """`url` without `user:password@`; what is stored, shown and hashed."""
+    if "@" not in url:  # the usual case, without parsing
+        return url
     parts = urlsplit(url)
     if "@" not in parts.netloc:
         return url

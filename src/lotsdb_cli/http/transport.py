@@ -89,11 +89,12 @@ class Transport:
         return self._ssl
 
     def _proxy_for(self, url: str) -> str | None:
-        parts = urlsplit(url)
-        origin = f"{parts.scheme}://{parts.netloc}"
+        scheme, _, rest = url.partition("://")
+        origin = f"{scheme}://{rest.split('/', 1)[0]}"
         if origin not in self._proxies:
             import urllib.request
 
+            parts = urlsplit(url)
             proxies = urllib.request.getproxies_environment()
             host = parts.hostname or ""
             bypass = bool(proxies.get("no")) and urllib.request.proxy_bypass_environment(host, proxies)  # type: ignore[attr-defined]
