@@ -42,8 +42,8 @@ class GateClosed(Exception):
 class HostGate:
     RATE_WINDOW = 1.0  # seconds of successes behind the first estimate
     MARGIN = 1.1  # pace this far over the measured rate, to spend what the server refilled in a pause
-    FIRST_MARGIN = 0.95  # under the first estimate: it counts the 429s in flight, and a second pause costs more
-    PROBE_GROWTH = 0.01  # pace growth per second until the rate has been measured
+    FIRST_MARGIN = 1.0  # pacing under the rate wastes what the server refills; over it costs one more pause
+    PROBE_GROWTH = 0.03  # pace growth per second until the rate has been measured (by the next 429)
     CRUISE_GROWTH = 0.005  # pace growth per second once it has
     MEASURE_MIN_INTERVAL = 0.9  # seconds between two 429s for a measurement to count
     MIN_EVIDENCE = 8  # successes in the last second needed for a first estimate
