@@ -16,8 +16,8 @@ from conftest import Cli
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from lotsdb_cli.albums.details import album_details
 from lotsdb_cli.albums.store import AlbumStore
-from lotsdb_cli.cli.albums import album_details
 from lotsdb_cli.errors import BadResponse
 from lotsdb_cli.lots import CSV_COLUMNS, csv_row, effective_data, event_lots, override_body
 from lotsdb_cli.output import FORMATS, RecordWriter, flatten, render_table

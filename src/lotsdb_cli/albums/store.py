@@ -18,7 +18,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from lotsdb_cli.albums.ids import ALBUM_ID_LENGTH, extract_album_id
+from lotsdb_cli.albums.ids import extract_album_id
 from lotsdb_cli.albums.migrations import applied_migrations, migrate
 from lotsdb_cli.albums.models import (
     ALBUM_COLUMNS_WITHOUT_METADATA,
@@ -30,6 +30,17 @@ from lotsdb_cli.albums.models import (
     RefreshSelection,
 )
 from lotsdb_cli.albums.normalize import norm_key
+from lotsdb_cli.albums.queries import (
+    CARD_COLUMNS,
+    ID_IN_JSON_LIST,
+    enable_wal,
+    list_query,
+    local_album_id,
+    names_from_metadata,
+    text_contains,
+    text_filters,
+    where,
+)
 from lotsdb_cli.albums.upsert import ImportSession
 from lotsdb_cli.errors import LotsdbError
 
@@ -41,11 +52,6 @@ _LIST_BATCH = 500
 
 class AlbumStoreError(LotsdbError):
     """The album database cannot be opened or used."""
-
-
-def text_contains(haystack: str | None, needle: str) -> bool:
-    """Case-insensitive, literal substring test used by every album filter."""
-    return haystack is not None and needle.casefold() in haystack.casefold()
 
 
 class AlbumStore:
@@ -79,7 +85,7 @@ class AlbumStore:
             # Sorts and an import's bookkeeping go to temporary files past the page cache, never
             # all into memory, whatever SQLite was built with.
             self._conn.execute("PRAGMA temp_store = FILE")
-            _enable_wal(self._conn, busy_timeout)
+            enable_wal(self._conn, busy_timeout)
             with self._write() as conn:
                 migrate(conn)
         except sqlite3.Error as exc:
@@ -171,7 +177,7 @@ class AlbumStore:
 
         Raises `SpotifyIdError` when `ref` is neither a local id nor a Spotify album reference.
         """
-        local_id = _local_id(ref)
+        local_id = local_album_id(ref)
         if local_id is not None:
             rows = self._query("SELECT * FROM albums WHERE id = ?", (local_id,))
         else:
@@ -191,7 +197,7 @@ class AlbumStore:
     ) -> Generator[Album, None, None]:
         """Albums by artist, year and title, fetched a few at a time; artist/genre match
         case-insensitive substrings. Close the iterator (or exhaust it) to end the query."""
-        sql, params = _list_query("*", artist=artist, genre=genre, missing_cover=missing_cover, limit=limit)
+        sql, params = list_query("*", artist=artist, genre=genre, missing_cover=missing_cover, limit=limit)
         with self._lock:
             cursor = self._conn.execute(sql, params)
         try:
@@ -235,13 +241,13 @@ class AlbumStore:
         """
         now = time.time() if now is None else now
         selection = RefreshSelection()
-        clauses, params = _text_filters(artist=artist, genre=genre)
+        clauses, params = text_filters(artist=artist, genre=genre)
         refs = list(album_ids)
         if refs:
             local_ids = _resolve_refs(self, refs, selection.unknown_refs)
             clauses.append("id IN (SELECT value FROM json_each(?))")
             params.append(json.dumps(local_ids))
-        rows = self._query("SELECT * FROM albums" + _where(clauses) + " ORDER BY id", params)
+        rows = self._query("SELECT * FROM albums" + where(clauses) + " ORDER BY id", params)
         for album in map(Album.from_row, rows):
             if album.spotify_id is None:
                 selection.no_spotify_id.append(album)
@@ -271,7 +277,7 @@ class AlbumStore:
         metadata or cover is missing or older than `max_age` seconds (`Album.needs_fetch`).
         The Spotify objects are read only for those.
         """
-        sql, params = _list_query(
+        sql, params = list_query(
             ALBUM_COLUMNS_WITHOUT_METADATA, artist=artist, genre=genre, missing_cover=missing_cover, limit=limit
         )
         selection = GallerySelection()
@@ -284,7 +290,7 @@ class AlbumStore:
                 stale_ids.append(album.id)
             else:
                 selection.fresh += 1
-        rows = self._query(f"SELECT * FROM albums WHERE {_ID_IN_JSON_LIST}", (json.dumps(stale_ids),))
+        rows = self._query(f"SELECT * FROM albums WHERE {ID_IN_JSON_LIST}", (json.dumps(stale_ids),))
         by_id = {album.id: album for album in map(Album.from_row, rows)}
         selection.to_fetch = [by_id[album_id] for album_id in stale_ids if album_id in by_id]
         return selection
@@ -301,8 +307,8 @@ class AlbumStore:
         """What a gallery shows of the albums `list` would give, in that order; with `among`, only
         of those local ids (a `select_for_gallery` made before a fetch). The Spotify objects are
         not read: a tile needs none of it but the cover URL, which has its own column."""
-        sql, params = _list_query(
-            _CARD_COLUMNS, artist=artist, genre=genre, missing_cover=missing_cover, limit=limit, among=among
+        sql, params = list_query(
+            CARD_COLUMNS, artist=artist, genre=genre, missing_cover=missing_cover, limit=limit, among=among
         )
         return [AlbumCard.from_row(row) for row in self._query(sql, params)]
 
@@ -328,7 +334,7 @@ class AlbumStore:
         """
         fetched_at = time.time() if fetched_at is None else fetched_at
         metadata_json = json.dumps(metadata, ensure_ascii=False, separators=(",", ":"))
-        artist, title, year = _names_from_metadata(metadata)
+        artist, title, year = names_from_metadata(metadata)
         with self._write() as conn:
             conn.execute(
                 "INSERT INTO albums (spotify_id) VALUES (?) ON CONFLICT (spotify_id) DO NOTHING",
@@ -381,20 +387,6 @@ class AlbumStore:
             return cursor.rowcount > 0
 
 
-def _enable_wal(conn: sqlite3.Connection, busy_timeout: float) -> None:
-    """Switch to WAL, retrying: the switch fails at once, without waiting for the busy
-    timeout, while another process opens the same new database."""
-    deadline = time.monotonic() + busy_timeout
-    while True:
-        try:
-            conn.execute("PRAGMA journal_mode=WAL")
-            return
-        except sqlite3.OperationalError as exc:
-            if "locked" not in str(exc) or time.monotonic() > deadline:
-                raise
-            time.sleep(0.01)
-
-
 def _resolve_refs(store: AlbumStore, refs: Sequence[str | int], unknown_refs: list[str]) -> list[int]:
     """Local ids of the albums named by `refs`; refs naming no album go to `unknown_refs`."""
     local_ids: list[int] = []
@@ -405,71 +397,3 @@ def _resolve_refs(store: AlbumStore, refs: Sequence[str | int], unknown_refs: li
         elif album.id not in local_ids:
             local_ids.append(album.id)
     return local_ids
-
-
-def _local_id(ref: str | int) -> int | None:
-    if isinstance(ref, int):
-        return ref
-    text = ref.strip()
-    # A 22-digit text would be a (very unlikely) Spotify id, never a local row id.
-    if text.isascii() and text.isdigit() and len(text) < ALBUM_ID_LENGTH:
-        return int(text)
-    return None
-
-
-_ID_IN_JSON_LIST = "id IN (SELECT value FROM json_each(?))"
-# The stored Spotify link is read only for an album without an id to build one from (rare: an
-# album gets its Spotify object by id). Python's json writes NaN, which SQLite refuses: such an
-# album just goes without a link instead of failing the whole query.
-_CARD_COLUMNS = (
-    "id, spotify_id, artist, title, genre, year, cover_url, not_found, "
-    "CASE WHEN spotify_id IS NULL AND json_valid(metadata_json) "
-    "THEN json_extract(metadata_json, '$.external_urls.spotify') END AS spotify_url"
-)
-
-
-def _list_query(
-    columns: str,
-    *,
-    artist: str | None,
-    genre: str | None,
-    missing_cover: bool,
-    limit: int | None,
-    among: Sequence[int] | None = None,
-) -> tuple[str, list[Any]]:
-    """The SELECT of `list` (and of the gallery): filters, order, limit."""
-    clauses, params = _text_filters(artist=artist, genre=genre)
-    if missing_cover:
-        clauses.append("cover_url IS NULL")
-    if among is not None:
-        clauses.append(_ID_IN_JSON_LIST)
-        params.append(json.dumps(list(among)))
-    sql = f"SELECT {columns} FROM albums" + _where(clauses)
-    sql += " ORDER BY artist COLLATE NOCASE, year, title COLLATE NOCASE, id"
-    if limit is not None:
-        sql += " LIMIT ?"
-        params.append(limit)
-    return sql, params
-
-
-def _where(clauses: Sequence[str]) -> str:
-    return " WHERE " + " AND ".join(clauses) if clauses else ""
-
-
-def _text_filters(**needles: str | None) -> tuple[list[str], list[Any]]:
-    clauses: list[str] = []
-    params: list[Any] = []
-    for column, needle in needles.items():
-        if needle:
-            clauses.append(f"text_contains({column}, ?)")
-            params.append(needle)
-    return clauses, params
-
-
-def _names_from_metadata(metadata: dict[str, Any]) -> tuple[str | None, str | None, int | None]:
-    """Artist(s), title and release year of a Spotify album object, where present."""
-    title = metadata.get("name") or None
-    artist_names = [artist.get("name") for artist in metadata.get("artists") or [] if artist.get("name")]
-    release_date = str(metadata.get("release_date") or "")
-    year = int(release_date[:4]) if release_date[:4].isascii() and release_date[:4].isdigit() else None
-    return (", ".join(artist_names) or None), title, year

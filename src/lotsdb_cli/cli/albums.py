@@ -8,7 +8,17 @@ from typing import TYPE_CHECKING, Annotated, Any, BinaryIO
 
 import typer
 
-from lotsdb_cli.cli.common import FormatOption, LimitOption, emit_list, emit_object, help_with_examples, output_targets
+from lotsdb_cli.cli.common import (
+    ArtistOption,
+    FormatOption,
+    GenreOption,
+    LimitOption,
+    WorkersOption,
+    emit_list,
+    emit_object,
+    help_with_examples,
+    output_targets,
+)
 from lotsdb_cli.cli.params import DurationDefault, DurationOption
 from lotsdb_cli.cli.state import AppState, get_state
 
@@ -138,7 +148,7 @@ def _read_source(state: AppState, source: str) -> tuple[BinaryIO, str]:
         return sys.stdin.buffer, "<stdin>"
     if source.startswith(("http://", "https://")):
         from lotsdb_cli.albums.importer import google_sheets_csv_url
-        from lotsdb_cli.http.store import strip_userinfo
+        from lotsdb_cli.http.urls import strip_userinfo
 
         url = google_sheets_csv_url(source) or source
         return io.BytesIO(state.db.fetch_bytes(url)), strip_userinfo(source)
@@ -151,10 +161,8 @@ def _read_source(state: AppState, source: str) -> tuple[BinaryIO, str]:
 @app.command("list")
 def list_albums(
     ctx: typer.Context,
-    artist: Annotated[str | None, typer.Option(metavar="TEXT", help="Artist contains this text.")] = None,
-    genre: Annotated[
-        str | None, typer.Option(metavar="TEXT", help="Genre (from the spreadsheet) contains this text.")
-    ] = None,
+    artist: ArtistOption = None,
+    genre: GenreOption = None,
     missing_cover: Annotated[bool, typer.Option("--missing-cover", help="Only albums without a cover URL.")] = False,
     limit: LimitOption = None,
     fmt: FormatOption = None,
@@ -202,6 +210,8 @@ def show(
         lotsdb albums show 12
         lotsdb albums show https://open.spotify.com/album/JbOxBrphU2Sqm0bKBGcpXd
     """
+    from lotsdb_cli.albums.details import album_details
+
     emit_object(ctx, album_details(_fresh_album(get_state(ctx), album, max_age)), fmt)
 
 
@@ -233,47 +243,6 @@ def _fresh_album(state: AppState, ref: str, max_age: float) -> Album:
     return album
 
 
-def album_details(album: Album) -> dict[str, Any]:
-    """What `albums show` prints: the spreadsheet data plus the useful parts of Spotify's object."""
-    metadata = album.metadata or {}
-    tracks = (metadata.get("tracks") or {}).get("items") or []
-    return {
-        "id": album.id,
-        "spotify_id": album.spotify_id,
-        "artist": album.artist,
-        "title": album.title,
-        "genre": album.genre,
-        "year": album.year,
-        "spotify_name": metadata.get("name"),
-        "artists": ", ".join(a.get("name") or "" for a in metadata.get("artists") or [] if isinstance(a, dict)),
-        "release_date": metadata.get("release_date"),
-        "total_tracks": metadata.get("total_tracks"),
-        "cover_url": album.cover_url,
-        "spotify_url": (metadata.get("external_urls") or {}).get("spotify"),
-        "fetched_at": _timestamp(album.metadata_fetched_at),
-        "fetch_error": album.fetch_error,
-        "tracks": [_track(track) for track in tracks if isinstance(track, dict)],
-    }
-
-
-def _track(track: dict[str, Any]) -> dict[str, Any]:
-    duration_ms = track.get("duration_ms")
-    minutes, seconds = divmod(round((duration_ms or 0) / 1000), 60)
-    return {
-        "track_number": track.get("track_number"),
-        "name": track.get("name"),
-        "duration_ms": duration_ms,
-        "duration": f"{minutes}:{seconds:02d}" if duration_ms else None,
-        "artists": ", ".join(a.get("name") or "" for a in track.get("artists") or [] if isinstance(a, dict)),
-    }
-
-
-def _timestamp(moment: float | None) -> str | None:
-    import time
-
-    return None if moment is None else time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(moment))
-
-
 @app.command("refresh")
 def refresh(
     ctx: typer.Context,
@@ -281,21 +250,15 @@ def refresh(
         list[str] | None,
         typer.Option("--album-id", metavar="ALBUM", help="Local id, Spotify id or URL; repeat for several."),
     ] = None,
-    artist: Annotated[
-        str | None, typer.Option(metavar="TEXT", help="Only albums whose artist contains this text.")
-    ] = None,
-    genre: Annotated[
-        str | None, typer.Option(metavar="TEXT", help="Only albums whose genre contains this text.")
-    ] = None,
+    artist: ArtistOption = None,
+    genre: GenreOption = None,
     stale_after: Annotated[
         float,
         DurationOption("--max-age", "--stale-after", help="Refetch metadata older than this (--stale-after: same)."),
     ] = DurationDefault("30d"),
     force: Annotated[bool, typer.Option("--force", help="Fetch every selected album, fresh or not.")] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="List what would be fetched; no request.")] = False,
-    workers: Annotated[
-        int, typer.Option("--workers", "-w", min=1, max=256, metavar="N", help="Most requests in flight.")
-    ] = 32,
+    workers: WorkersOption = 32,
     fmt: FormatOption = None,
 ) -> None:
     """Fetch Spotify metadata for the selected albums (default: none yet, or older than --max-age).
@@ -373,20 +336,14 @@ def gallery(
             help="HTML file to write, - for stdout [default: stdout when piped, else albums.html].",
         ),
     ] = None,
-    artist: Annotated[
-        str | None, typer.Option(metavar="TEXT", help="Only albums whose artist contains this text.")
-    ] = None,
-    genre: Annotated[
-        str | None, typer.Option(metavar="TEXT", help="Only albums whose genre contains this text.")
-    ] = None,
+    artist: ArtistOption = None,
+    genre: GenreOption = None,
     missing_cover: Annotated[
         bool, typer.Option("--missing-cover", help="Only albums without a cover (still none after the fetch).")
     ] = False,
     limit: LimitOption = None,
     no_fetch: Annotated[bool, typer.Option("--no-fetch", help="Use only what is stored; no Spotify request.")] = False,
-    workers: Annotated[
-        int, typer.Option("--workers", "-w", min=1, max=256, metavar="N", help="Most requests in flight.")
-    ] = 32,
+    workers: WorkersOption = 32,
     max_age: MaxAgeOption = DurationDefault("30d"),
 ) -> None:
     """One self-contained HTML page of album covers, with a filter box and links to Spotify.

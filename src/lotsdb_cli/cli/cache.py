@@ -6,8 +6,8 @@ from typing import Annotated
 
 import typer
 
-from lotsdb_cli.cli.common import FormatOption, emit_object, help_with_examples
-from lotsdb_cli.cli.lots import WorkersOption, partial_failure, run_dump
+from lotsdb_cli.cli.common import FormatOption, WorkersOption, emit_object, help_with_examples
+from lotsdb_cli.cli.lots import partial_failure, run_dump
 from lotsdb_cli.cli.params import DurationDefault, DurationOption
 from lotsdb_cli.cli.state import get_state
 

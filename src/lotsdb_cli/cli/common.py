@@ -42,6 +42,18 @@ FormatOption = Annotated[
         "--format", "-f", case_sensitive=False, help="Output format [default: table on a terminal, else json]."
     ),
 ]
+WorkersOption = Annotated[
+    int,
+    typer.Option(
+        "--workers", "-w", min=1, max=256, metavar="N", help="Most requests in flight (the tool adapts below this)."
+    ),
+]
+ArtistOption = Annotated[
+    str | None, typer.Option(metavar="TEXT", help="Only albums whose artist contains this text (any case).")
+]
+GenreOption = Annotated[
+    str | None, typer.Option(metavar="TEXT", help="Only albums whose genre (the spreadsheet's) contains this text.")
+]
 LimitOption = Annotated[int | None, typer.Option("--limit", "-n", min=1, metavar="N", help="At most this many items.")]
 OutputOption = Annotated[
     str | None,

@@ -10,6 +10,7 @@ from lotsdb_cli.cli.common import (
     DumpFormat,
     FormatOption,
     OutputOption,
+    WorkersOption,
     emit_object,
     help_with_examples,
     output_targets,
@@ -31,13 +32,6 @@ app = typer.Typer(
     ),
     no_args_is_help=True,
 )
-
-WorkersOption = Annotated[
-    int,
-    typer.Option(
-        "--workers", "-w", min=1, max=256, metavar="N", help="Most requests in flight (the tool adapts below this)."
-    ),
-]
 
 
 @app.command("show")

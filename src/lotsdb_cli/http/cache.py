@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -256,3 +257,12 @@ class HttpCache:
 def _short(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return text[0] if text else type(exc).__name__
+
+
+def loop_scheduler() -> Callable[[float, Callable[[], None]], Any] | None:
+    """Batch cache writes on the running loop's timer; with no loop running, write at once."""
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        return None
+    return loop.call_later

@@ -19,12 +19,11 @@ The client lives on the event loop's thread (see `runner.py`).
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 from lotsdb_cli.config import Settings, is_redis_url
 from lotsdb_cli.errors import (
@@ -35,20 +34,30 @@ from lotsdb_cli.errors import (
     RunStopping,
     TemporarilyUnavailable,
 )
-from lotsdb_cli.http.cache import HttpCache, is_fresh, open_store, ttl_for
+from lotsdb_cli.http.cache import HttpCache, is_fresh, loop_scheduler, open_store, ttl_for
 from lotsdb_cli.http.gate import GateClosed, HostGate
-from lotsdb_cli.http.responses import error_detail, is_quota, parse_json, raise_for_status
+from lotsdb_cli.http.responses import (
+    Validate,
+    checked,
+    error_detail,
+    is_quota,
+    json_body,
+    json_or_none,
+    kept_headers,
+    parse_json,
+    raise_for_status,
+)
 from lotsdb_cli.http.retry import Retryable, RetryPolicy, check_status
-from lotsdb_cli.http.store import CacheEntry, cache_key, strip_userinfo
-from lotsdb_cli.http.trace import Exchange, Tracer
+from lotsdb_cli.http.store import CacheEntry, cache_key
+from lotsdb_cli.http.trace import Tracer
 from lotsdb_cli.http.transport import RawResponse, Transport
+from lotsdb_cli.http.urls import origin_of, strip_userinfo, with_params
 
 if TYPE_CHECKING:
     from lotsdb_cli.env import Environment
     from lotsdb_cli.http.auth import BearerAuth, CatalogAuth, SpotifyAuth
 
 Parse = Callable[[bytes, Mapping[str, str]], Any]
-Validate = Callable[[Any], str | None]  # a problem with the shape, or None
 
 
 @dataclass
@@ -78,22 +87,6 @@ class RunStats:
         return {item.name: getattr(self, item.name) for item in fields(self)}
 
 
-def origin_of(url: str) -> str:
-    """`host:port` of an absolute URL (what a gate is kept per), without a full parse for the usual case."""
-    scheme, sep, rest = url.partition("://")
-    if not sep:
-        return urlsplit(url).netloc
-    return rest.split("/", 1)[0].split("?", 1)[0]
-
-
-def with_params(url: str, params: Mapping[str, Any] | None) -> str:
-    """`url` with `params` appended in a stable order (so the cache key does not depend on it)."""
-    if not params:
-        return url
-    pairs = sorted((str(name), value) for name, value in params.items() if value is not None)
-    return f"{url}{'&' if '?' in url else '?'}{urlencode(pairs, doseq=True)}"
-
-
 class HttpClient:
     def __init__(
         self,
@@ -109,7 +102,7 @@ class HttpClient:
         self.stats = RunStats()
         self.max_in_flight = max_in_flight
         self._warn = warn
-        self._tracer = Tracer(trace, env.verbosity) if trace is not None and env.verbosity > 0 else None
+        self._tracer = Tracer(trace if env.verbosity > 0 else None, env.verbosity)
         self._gates: dict[str, HostGate] = {}
         self._cache: HttpCache | None = None
         self._auth: dict[str, BearerAuth] = {}
@@ -129,7 +122,7 @@ class HttpClient:
             if self.settings.no_cache:
                 self._cache = HttpCache(None, self._warn)
             else:
-                schedule = _loop_scheduler()
+                schedule = loop_scheduler()
                 self._cache = HttpCache(open_store(self.settings, self._warn), self._warn, schedule=schedule)
         return self._cache
 
@@ -213,7 +206,7 @@ class HttpClient:
                 continue
             url = keys[key]
             fresh[url] = Fetched(data, url, from_cache=True)
-            self._trace_cache("GET", url, "hit")
+            self._tracer.cached("GET", url, "hit")
         self.stats.cache_hits += len(fresh)
         return fresh
 
@@ -240,12 +233,12 @@ class HttpClient:
         entry = None if fresh or self.settings.refresh or self.settings.no_cache else self.cache.get(key)
         if entry is not None and is_fresh(url, entry.stored_at, self.settings, self.env.wall_clock()):
             try:
-                data = _checked(parse(entry.body, entry.headers), validate, url)
+                data = checked(parse(entry.body, entry.headers), validate, url)
             except BadResponse:
                 entry = None  # a bad body slipped into the cache: fetch it again
             else:
                 self.stats.cache_hits += 1
-                self._trace_cache("GET", url, "hit")
+                self._tracer.cached("GET", url, "hit")
                 return Fetched(data, url, from_cache=True)
         if self.settings.offline:
             return self._offline(url, entry, parse)
@@ -262,9 +255,9 @@ class HttpClient:
             if entry is None:
                 raise
             self.stats.stale += 1
-            self._trace_cache("GET", url, "stale")
+            self._tracer.cached("GET", url, "stale")
             return Fetched(parse(entry.body, entry.headers), url, from_cache=True, stale=True)
-        data = _checked(data, validate, url)
+        data = checked(data, validate, url)
         revalidated = response.status == 304 and entry is not None
         if revalidated:
             assert entry is not None
@@ -276,7 +269,7 @@ class HttpClient:
         if entry is None:
             raise OfflineMiss(f"--offline: no cached copy of {strip_userinfo(url)}", hint="run once without --offline")
         self.stats.stale += 1
-        self._trace_cache("GET", url, "stale")
+        self._tracer.cached("GET", url, "stale")
         return Fetched(parse(entry.body, entry.headers), url, from_cache=True, stale=True)
 
     def _store(self, key: str, url: str, response: RawResponse, revalidated: CacheEntry | None) -> None:
@@ -286,11 +279,11 @@ class HttpClient:
         ttl = ttl_for(url, self.settings)
         expires = now + ttl if ttl < 100 * 365 * 86400 else None
         if revalidated is not None:
-            kept = {**revalidated.headers, **_kept_headers(response.headers)}
+            kept = {**revalidated.headers, **kept_headers(response.headers)}
             entry = CacheEntry(key, revalidated.url, 200, kept, revalidated.body, now, expires)
         else:
             entry = CacheEntry(
-                key, strip_userinfo(url), 200, _kept_headers(response.headers), response.body, now, expires
+                key, strip_userinfo(url), 200, kept_headers(response.headers), response.body, now, expires
             )
         self.cache.put(entry)
 
@@ -303,14 +296,14 @@ class HttpClient:
     async def put_json(self, url: str, body: Any, *, auth: BearerAuth | None = None) -> Any:
         payload = json.dumps(body, ensure_ascii=False, allow_nan=False).encode()
         headers = {"Content-Type": "application/json"}
-        _, data = await self._send("PUT", url, auth, headers=headers, body=payload, parse=_json_or_none)
+        _, data = await self._send("PUT", url, auth, headers=headers, body=payload, parse=json_or_none)
         return data
 
     async def post_form(self, url: str, form: dict[str, str], headers: dict[str, str] | None = None) -> Any:
         """POST a form (token requests): never cached, retried like the rest."""
         payload = urlencode(form).encode()
         sent = {"Content-Type": "application/x-www-form-urlencoded", **(headers or {})}
-        _, data = await self._send("POST", url, None, headers=sent, body=payload, parse=_json_body)
+        _, data = await self._send("POST", url, None, headers=sent, body=payload, parse=json_body)
         return data
 
     # -- the retry loop ------------------------------------------------------------------
@@ -376,9 +369,9 @@ class HttpClient:
         except GateClosed:
             raise RunStopping("the run is stopping; request not sent") from None
         except Retryable as exc:
-            self._trace_failure(method, url, exc)
+            self._tracer.failed(method, url, exc.reason)
             raise
-        self._trace_exchange(method, url, response)
+        self._tracer.answered(method, url, response)
         if response.status == 429:
             self.stats.throttled += 1
         try:
@@ -390,48 +383,3 @@ class HttpClient:
             raise
         gate.record_success(response.elapsed)
         return response
-
-    # -- -v ------------------------------------------------------------------------------
-    def _trace_exchange(self, method: str, url: str, response: RawResponse) -> None:
-        if self._tracer is not None:
-            outcome = "revalidated" if response.status == 304 else "miss"
-            self._tracer.exchange(Exchange(method, url, response.status, response.elapsed, outcome, response))
-
-    def _trace_cache(self, method: str, url: str, outcome: str) -> None:
-        if self._tracer is not None:
-            self._tracer.exchange(Exchange(method, url, None, 0.0, outcome, None))
-
-    def _trace_failure(self, method: str, url: str, exc: Retryable) -> None:
-        if self._tracer is not None:
-            self._tracer.failure(method, url, exc.reason)
-
-
-def _checked(data: Any, validate: Validate | None, url: str) -> Any:
-    if validate is not None:
-        problem = validate(data)
-        if problem is not None:
-            raise BadResponse(f"GET {strip_userinfo(url).split('://', 1)[-1]}: {problem}")
-    return data
-
-
-def _kept_headers(headers: Mapping[str, str]) -> dict[str, str]:
-    from lotsdb_cli.http.store import KEPT_HEADERS
-
-    return {name: headers[name] for name in KEPT_HEADERS if headers.get(name)}
-
-
-def _json_body(response: RawResponse) -> Any:
-    return parse_json(response.body, response.headers)
-
-
-def _json_or_none(response: RawResponse) -> Any:
-    return parse_json(response.body, response.headers) if response.body.strip() else None
-
-
-def _loop_scheduler() -> Callable[[float, Callable[[], None]], Any] | None:
-    """Batch cache writes on the running loop's timer; with no loop running, write at once."""
-    try:
-        loop = asyncio.get_running_loop()
-    except RuntimeError:
-        return None
-    return loop.call_later

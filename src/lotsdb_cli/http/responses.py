@@ -9,15 +9,17 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from lotsdb_cli import secrets
 from lotsdb_cli.errors import ApiError, BadResponse, NotFound
-from lotsdb_cli.http.retry import short_url
+from lotsdb_cli.http.urls import short_url, strip_userinfo
 
 if TYPE_CHECKING:
     from lotsdb_cli.http.transport import RawResponse
+
+Validate = Callable[[Any], "str | None"]  # a problem with an answer's shape, or None
 
 
 def parse_json(body: bytes, headers: Mapping[str, str]) -> Any:
@@ -117,3 +119,25 @@ def raise_for_status(response: RawResponse) -> None:
     if status == 404:
         raise NotFound(f"not found: {url} ({detail})")
     raise ApiError(f"{url}: {status} {detail}", status=status)
+
+
+def checked(data: Any, validate: Validate | None, url: str) -> Any:
+    if validate is not None:
+        problem = validate(data)
+        if problem is not None:
+            raise BadResponse(f"GET {strip_userinfo(url).split('://', 1)[-1]}: {problem}")
+    return data
+
+
+def kept_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    from lotsdb_cli.http.store import KEPT_HEADERS
+
+    return {name: headers[name] for name in KEPT_HEADERS if headers.get(name)}
+
+
+def json_body(response: RawResponse) -> Any:
+    return parse_json(response.body, response.headers)
+
+
+def json_or_none(response: RawResponse) -> Any:
+    return parse_json(response.body, response.headers) if response.body.strip() else None

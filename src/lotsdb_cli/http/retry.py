@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 
 from lotsdb_cli.durations import format_duration
 from lotsdb_cli.errors import LotsdbError, RateLimited, TemporarilyUnavailable, Unreachable
+from lotsdb_cli.http.urls import short_url
 
 if TYPE_CHECKING:
     from lotsdb_cli.http.gate import HostGate
@@ -215,12 +216,3 @@ class RetryPolicy:
             f"{short_url(url)}: {exc.reason} (after {tries} tries)",
             hint="the service may be down or overloaded; try again later",
         )
-
-
-def short_url(url: str) -> str:
-    """`host/path?query`, without scheme or userinfo, at most 120 characters."""
-    parts = urlsplit(url)
-    host = parts.netloc.rsplit("@", 1)[-1]
-    query = f"?{parts.query}" if parts.query else ""
-    text = f"{host}{parts.path}{query}"
-    return text if len(text) <= 120 else text[:117] + "..."

@@ -22,7 +22,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
-from urllib.parse import urlsplit, urlunsplit
+
+from lotsdb_cli.http.urls import strip_userinfo
 
 TABLE = "lotsdb_http"
 SQL_IN_CHUNK = 500  # keys per SELECT ... IN (...)
@@ -31,17 +32,6 @@ KEPT_HEADERS = ("content-type", "etag", "last-modified", "date")
 _COLUMNS = "key, url, status, headers, body, stored_at, expires_at"
 # Tables of the requests-cache file earlier versions wrote at the same default path.
 _LEGACY_TABLES = ("responses", "redirects")
-
-
-def strip_userinfo(url: str) -> str:
-    """`url` without `user:password@`; what is stored, shown and hashed."""
-    if "@" not in url:  # the usual case, without parsing
-        return url
-    parts = urlsplit(url)
-    if "@" not in parts.netloc:
-        return url
-    host = parts.netloc.rsplit("@", 1)[1]
-    return urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
 
 
 def cache_key(method: str, url: str) -> str:

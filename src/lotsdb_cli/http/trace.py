@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from lotsdb_cli import secrets
-from lotsdb_cli.http.store import strip_userinfo
+from lotsdb_cli.http.urls import strip_userinfo
 
 if TYPE_CHECKING:
     from lotsdb_cli.http.transport import RawResponse
@@ -44,11 +44,27 @@ def mask_headers(headers: Mapping[str, str]) -> list[str]:
 
 
 class Tracer:
-    def __init__(self, write: Callable[[str], None], verbosity: int) -> None:
+    """Writes the lines, or (with `write` None: no -v) nothing."""
+
+    def __init__(self, write: Callable[[str], None] | None, verbosity: int) -> None:
         self._write = write
         self._verbosity = verbosity
 
+    def answered(self, method: str, url: str, response: RawResponse) -> None:
+        if self._write is not None:
+            outcome = "revalidated" if response.status == 304 else "miss"
+            self.exchange(Exchange(method, url, response.status, response.elapsed, outcome, response))
+
+    def cached(self, method: str, url: str, outcome: str) -> None:
+        if self._write is not None:
+            self.exchange(Exchange(method, url, None, 0.0, outcome, None))
+
+    def failed(self, method: str, url: str, reason: str) -> None:
+        if self._write is not None:
+            self._write(f"{method} {secrets.redact(strip_userinfo(url))} failed: {reason}")
+
     def exchange(self, exchange: Exchange) -> None:
+        assert self._write is not None
         status = "-" if exchange.status is None else str(exchange.status)
         url = secrets.redact(strip_userinfo(exchange.url))
         self._write(f"{exchange.method} {url} {status} {exchange.elapsed * 1000:.0f}ms {exchange.outcome}")
@@ -57,6 +73,3 @@ class Tracer:
                 self._write(f"  > {line}")
             for line in mask_headers(exchange.response.headers):
                 self._write(f"  < {line}")
-
-    def failure(self, method: str, url: str, reason: str) -> None:
-        self._write(f"{method} {secrets.redact(strip_userinfo(url))} failed: {reason}")

@@ -156,6 +156,6 @@ async def _read_capped(response: aiohttp.ClientResponse) -> bytes:
 
 
 def _too_large(response: aiohttp.ClientResponse, size: str) -> BadResponse:
-    from lotsdb_cli.http.retry import short_url
+    from lotsdb_cli.http.urls import short_url
 
     return BadResponse(f"{response.method} {short_url(str(response.url))}: the answer is too large ({size})")

@@ -3,8 +3,8 @@
 - `formats`: the formats (table, json, jsonl, csv), choosing one, and writing records in it.
 - `table`: list tables that stream and fit the terminal, and field/value views of one object.
 - `values`: how a single value becomes JSON, a CSV cell or a table cell.
-- `targets`: where an output goes (`-o` rules): checked before anything is read or written,
-  written atomically, or streamed to a FIFO or a device.
+- `targets`: where an output goes (`-o` rules), checked before anything is read or written.
+- `writing`: writing it, atomically to a file or straight to a FIFO, a device or stdout.
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ from lotsdb_cli.output.formats import (
 )
 from lotsdb_cli.output.table import SAMPLE_ROWS, TableWriter, display_width, render_table, write_fields
 from lotsdb_cli.output.targets import (
-    PART_SUFFIX,
     SQLITE_COMPANIONS,
     Kind,
     OutputTarget,
@@ -31,6 +30,7 @@ from lotsdb_cli.output.targets import (
     own_files,
 )
 from lotsdb_cli.output.values import cell_text, dumps, flatten, pretty, spreadsheet_safe, terminal_safe
+from lotsdb_cli.output.writing import PART_SUFFIX
 
 __all__ = [
     "EXTENSION_FORMATS",

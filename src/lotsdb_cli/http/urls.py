@@ -1,0 +1,44 @@
+"""URLs as the HTTP layer handles them: the host a gate is kept for, a query in a stable order,
+and the forms shown or stored, which never carry userinfo."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlencode, urlsplit, urlunsplit
+
+
+def strip_userinfo(url: str) -> str:
+    """`url` without `user:password@`; what is stored, shown and hashed."""
+    if "@" not in url:  # the usual case, without parsing
+        return url
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    host = parts.netloc.rsplit("@", 1)[1]
+    return urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
+
+
+def origin_of(url: str) -> str:
+    """`host:port` of an absolute URL (what a gate is kept per), without a full parse for the usual case."""
+    _, sep, rest = url.partition("://")
+    if not sep:
+        return urlsplit(url).netloc
+    return rest.split("/", 1)[0].split("?", 1)[0]
+
+
+def with_params(url: str, params: Mapping[str, Any] | None) -> str:
+    """`url` with `params` appended in a stable order (so the cache key does not depend on it)."""
+    if not params:
+        return url
+    pairs = sorted((str(name), value) for name, value in params.items() if value is not None)
+    return f"{url}{'&' if '?' in url else '?'}{urlencode(pairs, doseq=True)}"
+
+
+def short_url(url: str) -> str:
+    """`host/path?query`, without scheme or userinfo, at most 120 characters."""
+    parts = urlsplit(url)
+    host = parts.netloc.rsplit("@", 1)[-1]
+    query = f"?{parts.query}" if parts.query else ""
+    text = f"{host}{parts.path}{query}"
+    return text if len(text) <= 120 else text[:117] + "..."
