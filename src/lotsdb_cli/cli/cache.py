@@ -62,7 +62,7 @@ def warm(
     if upcoming:
         coming = state.db.upcoming_events(seller_ids=sellers or (), within=within)
         chosen += [event["id"] for event in coming if event["id"] not in chosen]
-        state.console.note(f"{len(coming)} upcoming events within {format_duration(within)}")
+        state.console.note(f"{_events(len(coming))} upcoming within {format_duration(within)}")
     total = DumpSummary()
     failures: list[str] = []
     for event_id in chosen:
@@ -70,7 +70,7 @@ def warm(
         total.add(summary)
         if summary.failed:
             failures.append(f"event {event_id}: {partial_failure(summary).message}")
-    state.console.note(f"warmed {len(chosen)} events: {total.line()}")
+    state.console.note(f"warmed {_events(len(chosen))}: {total.line()}")
     if failures:
         raise PartialFailure("; ".join(failures), hint="re-run to retry the failed lots")
 
@@ -108,3 +108,7 @@ def clear(
     state = get_state(ctx)
     removed = state.db.cache_clear(expired_only=expired, url_pattern=url_pattern)
     state.console.note(f"removed {removed} cache entries")
+
+
+def _events(count: int) -> str:
+    return f"{count} event" if count == 1 else f"{count} events"
