@@ -19,6 +19,7 @@ MAX_CHUNK_SIZE_DIGITS = 16
 
 _TOKEN = r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+"
 _REQUEST_LINE = re.compile(rf"({_TOKEN}) ([\x21-\x7e]+) HTTP/([0-9])\.([0-9])", re.ASCII)
+_LINE_START = re.compile(rf"({_TOKEN}) (/[\x21-\x3e\x40-\x7e]*)", re.ASCII)  # up to any "?"
 _FIELD_NAME = re.compile(_TOKEN, re.ASCII)
 _CONTROL_IN_VALUE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")  # HTAB is allowed
 _DECIMAL = re.compile(r"[0-9]+", re.ASCII)
@@ -27,12 +28,14 @@ _LINE_ENDS = (b"\r\n", b"\n")
 
 
 class Unreadable(Exception):
-    """A request the sandbox cannot read: answered with `status` and the connection closed."""
+    """A request the sandbox cannot read: answered with `status` and the connection closed.
+    `line` is what could be made of the request line, so the answer names the right service."""
 
-    def __init__(self, status: int, detail: str) -> None:
+    def __init__(self, status: int, detail: str, line: RequestLine | None = None) -> None:
         super().__init__(detail)
         self.status = status
         self.detail = detail
+        self.line = line
 
 
 @dataclass(frozen=True)
@@ -63,7 +66,7 @@ def read_request_line(stream: BufferedIOBase) -> RequestLine | None:
     if not line:
         return None
     if len(line) > MAX_REQUEST_LINE:
-        raise Unreadable(414, f"The request line is longer than {MAX_REQUEST_LINE} bytes.")
+        raise Unreadable(414, f"The request line is longer than {MAX_REQUEST_LINE} bytes.", _start_of(line))
     found = _REQUEST_LINE.fullmatch(line.rstrip(b"\r\n").decode("latin-1"))
     if found is None or not line.endswith(b"\n"):
         raise Unreadable(400, "The request line is malformed.")
@@ -72,6 +75,15 @@ def read_request_line(stream: BufferedIOBase) -> RequestLine | None:
         raise Unreadable(505, f"HTTP/{major}.{minor} is not supported; send HTTP/1.1.")
     raw_path, query_string = split_target(target)
     return RequestLine(method, target, (1, int(minor)), raw_path, query_string)
+
+
+def _start_of(line: bytes) -> RequestLine | None:
+    """The method and path of a request line cut short, when its start is well formed."""
+    found = _LINE_START.match(line.decode("latin-1"))
+    if found is None:
+        return None
+    method, path = found.groups()
+    return RequestLine(method, path, (1, 1), path, "")
 
 
 def split_target(target: str) -> tuple[str, str]:

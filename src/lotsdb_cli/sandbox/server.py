@@ -39,6 +39,9 @@ IDLE_CONNECTION_TIMEOUT = 120.0
 # RequestHeadersTimeout. A client sending its headers slowly is answered 408 after it.
 REQUEST_TIMEOUT = 30.0
 NO_BODY_STATUSES = frozenset({204, 304})
+# How long, and how many reads, a refused request's remaining input is drained before closing.
+LINGER_SECONDS = 2.0
+LINGER_READS = 512
 
 
 class SandboxHTTPServer(ThreadingHTTPServer):
@@ -148,12 +151,14 @@ class SandboxRequestHandler(BaseHTTPRequestHandler):
         server's request timeout, and answer it."""
         self.close_connection = True
         self._line = None
+        self.command = ""  # until a request line is read
         if not self._request_begins():
             return
         self._arrival.deadline = time.monotonic() + self.server.request_timeout
         try:
             request = self._read_request()
         except Unreadable as refusal:
+            self._line = refusal.line or self._line
             self._refuse(refusal.status, refusal.detail)
             return
         except TimeoutError:
@@ -197,6 +202,21 @@ class SandboxRequestHandler(BaseHTTPRequestHandler):
         line = self._line
         unread = Request(line.method, line.raw_path, line.query_string) if line else Request("", "/")
         self._send(self.server.service.refuse(unread, status, detail))
+        self._linger()
+
+    def _linger(self) -> None:
+        """Read and drop what the client is still sending before closing: closing a socket with
+        unread input resets the connection, and the client may lose the answer it was sent."""
+        deadline = time.monotonic() + LINGER_SECONDS
+        with contextlib.suppress(OSError):
+            self.connection.shutdown(socket.SHUT_WR)
+            for _ in range(LINGER_READS):
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return
+                self.connection.settimeout(left)
+                if not self.connection.recv(64 * 1024):
+                    return
 
     def _write(self, data: bytes) -> None:
         self.connection.settimeout(IDLE_CONNECTION_TIMEOUT)  # reads may have shortened it

@@ -71,7 +71,9 @@ def datetime_param(query: dict[str, list[str]], name: str) -> datetime | None:
 
 
 def int_list_param(query: dict[str, list[str]], name: str) -> list[int]:
-    return [parse_int32(raw, name) for raw in query.get(name.lower(), ()) if raw.strip(ASCII_WHITESPACE)]
+    """Every value of a repeated parameter, as ASP.NET binds a List<int>: a blank one is invalid
+    (an int cannot be empty), unlike a blank scalar, which is "not given"."""
+    return [parse_int32(raw, name) for raw in query.get(name.lower(), ())]
 
 
 def paging(query: dict[str, list[str]]) -> tuple[int, int]:
