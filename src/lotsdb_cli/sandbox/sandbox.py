@@ -21,7 +21,10 @@ POLL_INTERVAL = 0.02  # how soon serve_forever notices stop()
 
 
 class Sandbox:
-    """Usage: `with Sandbox(seed=1) as sb: requests.get(sb.url + "/api/Lot/100000", ...)`."""
+    """Usage: `with Sandbox(seed=1) as sb: requests.get(sb.url + "/api/Lot/100000", ...)`.
+
+    `request_timeout` is how long a request may take to arrive once it has begun (head and body);
+    a client slower than that is answered 408."""
 
     def __init__(
         self,
