@@ -288,7 +288,7 @@ def test_unknown_routes_and_methods(sb: Sandbox) -> None:
     assert session.get(sb.url + "/nowhere").json()["status"] == 404
     assert session.get(sb.url + "/api/Nothing").status_code == 404
     not_allowed = session.delete(f"{sb.url}/api/Lot/{first_lot(sb)}")
-    assert not_allowed.status_code == 405 and not_allowed.headers["Allow"] == "GET, PUT"
+    assert not_allowed.status_code == 405 and not_allowed.headers["Allow"] == "GET, HEAD, PUT"
 
 
 # PUT /api/Lot/{id}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 import threading
 from collections.abc import Callable
@@ -19,6 +20,8 @@ GATEWAY_PAGE = (
     b"Please try again later.</p><hr><address>sandbox-gateway</address></body></html>\n"
 )
 SLOW_ANNOUNCED_LENGTH = 1024
+_FIELD_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+", re.ASCII)
+_LINE_BREAK_OR_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 
 
 @dataclass
@@ -29,11 +32,16 @@ class Fault:
     params: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        """Refuse now what could not be sent later: a fault must still answer valid HTTP."""
         if self.kind not in FAULT_KINDS:
             raise ValueError(f"unknown fault kind {self.kind!r}; expected one of {FAULT_KINDS}")
-        if self.remaining is not None and self.remaining < 1:
-            raise ValueError("count must be at least 1 (or None for ever)")
-        self.pattern = re.compile(self.path_regex)
+        if self.remaining is not None and not (_is_int(self.remaining) and self.remaining >= 1):
+            raise ValueError("count must be a whole number >= 1 (or None for ever)")
+        try:
+            self.pattern = re.compile(self.path_regex)
+        except re.error as exc:
+            raise ValueError(f"path is not a regular expression: {exc}") from None
+        check_params(self.kind, self.params)
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -42,6 +50,38 @@ class Fault:
             "count": self.remaining,
             "params": self.params,
         }
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_field_value(value: Any) -> bool:
+    return isinstance(value, str | int | float) and not _LINE_BREAK_OR_CONTROL.search(str(value))
+
+
+def check_params(kind: str, params: dict[str, Any]) -> None:
+    if kind == "status":
+        status = params.get("status", 500)
+        if not (_is_int(status) and 200 <= status <= 599):
+            raise ValueError("status must be an HTTP status from 200 to 599")
+        headers = params.get("headers") or {}
+        if not isinstance(headers, dict) or not all(
+            isinstance(name, str) and _FIELD_NAME.fullmatch(name) and _is_field_value(value)
+            for name, value in headers.items()
+        ):
+            raise ValueError("headers must map field names to values without control characters")
+        body = params.get("body")
+        if body is not None and not isinstance(body, str):
+            to_json_bytes(body)  # ValueError or TypeError unless it is JSON
+    elif kind == "slow":
+        seconds = params.get("seconds", 5.0)
+        if not (isinstance(seconds, int | float) and math.isfinite(seconds) and seconds >= 0):
+            raise ValueError("seconds must be a number >= 0")
+    elif kind == "retry_after":
+        value = params.get("value", "1")
+        if value is not None and not _is_field_value(value):
+            raise ValueError("value must be a Retry-After value without control characters")
 
 
 class FaultList:
@@ -97,7 +137,7 @@ def fault_response(fault: Fault, service: str, path: str, normal_answer: Callabl
 
 
 def _status_response(params: dict[str, Any], service: str, path: str) -> Response:
-    status = int(params.get("status", 500))
+    status = int(params.get("status", 500))  # checked by check_params
     body = params.get("body")
     if body is None:
         response = service_error(service, status, path)

@@ -5,8 +5,11 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 from urllib.parse import parse_qs
+
+from lotsdb_cli.sandbox.lexical import path_segments
 
 JSON_TYPE = "application/json; charset=utf-8"
 PROBLEM_TYPE = "application/problem+json; charset=utf-8"
@@ -15,10 +18,20 @@ PROBLEM_TYPE = "application/problem+json; charset=utf-8"
 @dataclass(frozen=True)
 class Request:
     method: str
-    path: str
+    raw_path: str  # as sent, percent-encoded
     query_string: str = ""
-    headers: dict[str, str] = field(default_factory=dict)  # names lower-cased
+    headers: dict[str, str] = field(default_factory=dict)  # names lower-cased, repeated fields joined
     body: bytes = b""
+
+    @cached_property
+    def segments(self) -> tuple[str, ...]:
+        """The path's segments, percent-decoded: what routes match and bind."""
+        return path_segments(self.raw_path)
+
+    @cached_property
+    def path(self) -> str:
+        """The decoded path, as ASP.NET's Request.Path: error bodies and faults see this one."""
+        return "/" + "/".join(self.segments)
 
     def query(self) -> dict[str, list[str]]:
         """Query parameters by name as sent (repeatable names keep every value)."""
@@ -54,8 +67,9 @@ class Response:
 
 
 def to_json_bytes(document: Any) -> bytes:
-    """Compact UTF-8 JSON, as ASP.NET and Spotify send it."""
-    return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
+    """Compact UTF-8 JSON, as ASP.NET and Spotify send it. NaN and Infinity are not JSON: a
+    document holding one raises ValueError instead of reaching a client."""
+    return json.dumps(document, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
 
 
 def json_response(status: int, document: Any, content_type: str = JSON_TYPE) -> Response:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 from lotsdb_cli.sandbox.messages import PROBLEM_TYPE, Response, json_response
-from lotsdb_cli.sandbox.services import CATALOG, SPOTIFY
+from lotsdb_cli.sandbox.services import OAUTH_SERVICES, SPOTIFY
 
 _RFC9110 = "https://tools.ietf.org/html/rfc9110#section-"
 PROBLEM_TYPES = {
@@ -14,13 +14,19 @@ PROBLEM_TYPES = {
     403: (_RFC9110 + "15.5.4", "Forbidden"),
     404: (_RFC9110 + "15.5.5", "Not Found"),
     405: (_RFC9110 + "15.5.6", "Method Not Allowed"),
+    408: (_RFC9110 + "15.5.9", "Request Timeout"),
     411: (_RFC9110 + "15.5.12", "Length Required"),
+    413: (_RFC9110 + "15.5.14", "Content Too Large"),
+    414: (_RFC9110 + "15.5.15", "URI Too Long"),
     415: (_RFC9110 + "15.5.16", "Unsupported Media Type"),
     429: ("https://tools.ietf.org/html/rfc6585#section-4", "Too Many Requests"),
+    431: ("https://tools.ietf.org/html/rfc6585#section-5", "Request Header Fields Too Large"),
     500: (_RFC9110 + "15.6.1", "An error occurred while processing your request."),
+    501: (_RFC9110 + "15.6.2", "Not Implemented"),
     502: (_RFC9110 + "15.6.3", "Bad Gateway"),
     503: (_RFC9110 + "15.6.4", "Service Unavailable"),
     504: (_RFC9110 + "15.6.5", "Gateway Timeout"),
+    505: (_RFC9110 + "15.6.6", "HTTP Version Not Supported"),
 }
 
 SPOTIFY_MESSAGES = {
@@ -29,10 +35,18 @@ SPOTIFY_MESSAGES = {
     403: "Forbidden",
     404: "Resource not found",
     405: "Method not allowed",
+    408: "Request timeout",
+    411: "Length required",
+    413: "Request entity too large",
+    414: "Request-URI too long",
+    415: "Unsupported media type",
     429: "API rate limit exceeded",
+    431: "Request header fields too large",
     500: "Server error",
     502: "Bad gateway",
+    501: "Not implemented",
     503: "Service unavailable",
+    505: "HTTP version not supported",
 }
 
 
@@ -78,13 +92,22 @@ def retry_after_seconds(wait: float) -> str:
 OAUTH_ERRORS = {429: "slow_down", 503: "temporarily_unavailable"}
 
 
+def oauth_error_document(status: int, description: str | None = None) -> dict[str, str]:
+    """An OAuth 2.0 error (RFC 6749 §5.2), as the token endpoints send them."""
+    error = OAUTH_ERRORS.get(status) or ("invalid_request" if status < 500 else "server_error")
+    document = {"error": error}
+    if description:
+        document["error_description"] = description
+    return document
+
+
 def service_error(
     service: str, status: int, path: str, detail: str | None = None, reason: str | None = None
 ) -> Response:
-    """The error body each upstream service sends for `status`."""
-    if service == CATALOG:
-        return problem(status, detail, path)
+    """The error body each upstream service sends for `status`. Paths of no upstream service
+    (the sandbox's own, unknown ones) answer ProblemDetails, as the Catalog API's host does."""
     if service == SPOTIFY:
         return spotify_error(status, detail, reason)
-    # Token endpoints speak OAuth 2.0 (RFC 6749 §5.2).
-    return json_response(status, {"error": OAUTH_ERRORS.get(status, "server_error")})
+    if service in OAUTH_SERVICES:
+        return json_response(status, oauth_error_document(status, detail))
+    return problem(status, detail, path)

@@ -3,10 +3,10 @@ process. These routes need no token and are never delayed, limited, faulted or c
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from lotsdb_cli.sandbox.faults import Fault
+from lotsdb_cli.sandbox.json_body import parse_json_body
 from lotsdb_cli.sandbox.messages import Response, json_response
 from lotsdb_cli.sandbox.routing import Call, Route
 from lotsdb_cli.sandbox.services import CONTROL
@@ -15,7 +15,7 @@ KNOB_NAMES = ("latency_ms", "rate_limit", "fail_rate", "spotify_batch")
 
 
 def _json_body(call: Call) -> dict[str, Any]:
-    document = json.loads(call.request.body or b"{}")
+    document = parse_json_body(call.request.body or b"{}")
     if not isinstance(document, dict):
         raise ValueError("expected a JSON object")
     return document

@@ -4,7 +4,6 @@ accounts service (client credentials). Both speak OAuth 2.0, form-encoded."""
 from __future__ import annotations
 
 import base64
-import binascii
 import hmac
 from urllib.parse import parse_qs
 
@@ -38,7 +37,7 @@ def _basic_credentials(request: Request) -> tuple[str, str] | None:
         return None
     try:
         client_id, _, secret = base64.b64decode(encoded.strip(), validate=True).decode().partition(":")
-    except (binascii.Error, UnicodeDecodeError):
+    except ValueError:  # not base64 (binascii.Error), not ASCII, or not UTF-8 once decoded
         return None
     return client_id, secret
 

@@ -6,17 +6,19 @@ import re
 from collections.abc import Callable
 
 from lotsdb_cli.sandbox.album_data import track_page
+from lotsdb_cli.sandbox.lexical import ascii_integer
 from lotsdb_cli.sandbox.messages import Response, json_response
 from lotsdb_cli.sandbox.problems import spotify_error
 from lotsdb_cli.sandbox.routing import Call, Route
 from lotsdb_cli.sandbox.services import SPOTIFY
 from lotsdb_cli.sandbox.tokens import SPOTIFY as SPOTIFY_REALM
 
-ALBUM_ID = re.compile(r"^[0-9A-Za-z]{22}$")
-MARKET = re.compile(r"^[A-Z]{2}$")
+ALBUM_ID = re.compile(r"[0-9A-Za-z]{22}")
+MARKET = re.compile(r"[A-Z]{2}")
 MAX_BATCH_IDS = 20
 DEFAULT_TRACK_LIMIT = 20
 MAX_TRACK_LIMIT = 50
+MAX_OFFSET = 2**31 - 1  # a Java int, as Spotify's services read it
 
 
 class SpotifyRequestError(Exception):
@@ -30,13 +32,13 @@ def _market(call: Call) -> str | None:
     values = call.request.query().get("market")
     if not values or not values[0]:
         return None
-    if not MARKET.match(values[0]):
+    if not MARKET.fullmatch(values[0]):
         raise SpotifyRequestError(400, "Invalid market code")
     return values[0]
 
 
 def _checked_album_id(raw: str) -> str:
-    if not ALBUM_ID.match(raw):
+    if not ALBUM_ID.fullmatch(raw):
         raise SpotifyRequestError(400, "Invalid base62 id")
     return raw
 
@@ -45,10 +47,10 @@ def _int_query(call: Call, name: str, default: int) -> int:
     values = call.request.query().get(name)
     if not values or not values[0]:
         return default
-    try:
-        return int(values[0])
-    except ValueError:
-        raise SpotifyRequestError(400, f"Invalid {name}") from None
+    number = ascii_integer(values[0])
+    if number is None:
+        raise SpotifyRequestError(400, f"Invalid {name}")
+    return number
 
 
 def get_album(call: Call) -> Response:
@@ -66,7 +68,7 @@ def get_album_tracks(call: Call) -> Response:
     offset = _int_query(call, "offset", 0)
     if not 1 <= limit <= MAX_TRACK_LIMIT:
         raise SpotifyRequestError(400, "Invalid limit")
-    if offset < 0:
+    if not 0 <= offset <= MAX_OFFSET:
         raise SpotifyRequestError(400, "Invalid offset")
     albums = call.state.data.albums
     spec = albums.spec(album_id)

@@ -12,16 +12,19 @@ from lotsdb_cli.sandbox.credentials import DEMO, origin, sandbox_env
 from lotsdb_cli.sandbox.data import SandboxData
 from lotsdb_cli.sandbox.faults import Fault
 from lotsdb_cli.sandbox.ratelimit import RateLimiter
-from lotsdb_cli.sandbox.server import SandboxHTTPServer
+from lotsdb_cli.sandbox.server import REQUEST_TIMEOUT, SandboxHTTPServer
 from lotsdb_cli.sandbox.service import SandboxService
-from lotsdb_cli.sandbox.state import Knobs, SandboxState
+from lotsdb_cli.sandbox.state import Knobs, SandboxState, checked_rate_limit
 from lotsdb_cli.sandbox.tokens import TokenRegistry
 
 POLL_INTERVAL = 0.02  # how soon serve_forever notices stop()
 
 
 class Sandbox:
-    """Usage: `with Sandbox(seed=1) as sb: requests.get(sb.url + "/api/Lot/100000", ...)`."""
+    """Usage: `with Sandbox(seed=1) as sb: requests.get(sb.url + "/api/Lot/100000", ...)`.
+
+    `request_timeout` is how long a request may take to arrive once it has begun (head and body);
+    a client slower than that is answered 408."""
 
     def __init__(
         self,
@@ -37,25 +40,27 @@ class Sandbox:
         token_ttl: int = 3600,
         host: str = "127.0.0.1",
         port: int = 0,
+        request_timeout: float = REQUEST_TIMEOUT,
     ) -> None:
         sizes = {"sellers": sellers, "events_per_seller": events_per_seller,
                  "lots_per_event": lots_per_event, "albums": albums}  # fmt: skip
         for name, size in sizes.items():
             if size < 0:
                 raise ValueError(f"{name} must be >= 0")
-        if rate_limit < 0:
-            raise ValueError("rate_limit must be >= 0")
+        if not request_timeout > 0:
+            raise ValueError("request_timeout must be > 0")
         knobs = Knobs(latency_ms=float(latency_ms), fail_rate=float(fail_rate),
                       spotify_batch=spotify_batch)  # fmt: skip
         knobs.validate()
         self.host = host
         self._requested_port = port
+        self._request_timeout = request_timeout
         self.data = SandboxData(seed, sellers, events_per_seller, lots_per_event, albums,
                                 base_url=origin(host, port))  # fmt: skip
         self._state = SandboxState(
             data=self.data,
             tokens=TokenRegistry(token_ttl),
-            limiter=RateLimiter(float(rate_limit)),
+            limiter=RateLimiter(checked_rate_limit(rate_limit)),
             knobs=knobs,
             failure_rng=random.Random(f"lotsdb-sandbox-failures:{seed}"),
             demo=DEMO,
@@ -70,7 +75,7 @@ class Sandbox:
         if self._server is not None:
             return self
         self._state.stopping.clear()
-        server = SandboxHTTPServer((self.host, self._requested_port), self._service)
+        server = SandboxHTTPServer((self.host, self._requested_port), self._service, self._request_timeout)
         self._server = server
         self.data.albums.base_url = origin(self.host, server.server_port)
         self.data.albums.forget_rendered()

@@ -6,7 +6,7 @@ from __future__ import annotations
 from email.utils import formatdate
 
 from lotsdb_cli.sandbox.faults import fault_response
-from lotsdb_cli.sandbox.messages import Request, Response, etag_matches, etag_of, json_response
+from lotsdb_cli.sandbox.messages import Request, Response, etag_matches, etag_of
 from lotsdb_cli.sandbox.problems import problem, retry_after_seconds, service_error, spotify_error
 from lotsdb_cli.sandbox.routes_catalog import catalog_routes
 from lotsdb_cli.sandbox.routes_control import control_routes
@@ -14,7 +14,7 @@ from lotsdb_cli.sandbox.routes_identity import identity_routes
 from lotsdb_cli.sandbox.routes_images import image_routes
 from lotsdb_cli.sandbox.routes_spotify import SpotifyRequestError, spotify_routes
 from lotsdb_cli.sandbox.routing import Call, RouteMatch, Router
-from lotsdb_cli.sandbox.services import CATALOG, CONTROL, FAILING, RATE_LIMITED, SPOTIFY
+from lotsdb_cli.sandbox.services import CONTROL, FAILING, RATE_LIMITED, SPOTIFY
 from lotsdb_cli.sandbox.state import SandboxState
 from lotsdb_cli.sandbox.tokens import TokenState
 from lotsdb_cli.sandbox.validation import InvalidRequest
@@ -43,11 +43,21 @@ class SandboxService:
         self._last_modified = formatdate(state.data.created_at, usegmt=True)
 
     def handle(self, request: Request) -> Response:
-        match = self.router.match(request.method, request.path)
+        match = self.router.match(request.method, request.segments)
         if match.service == CONTROL:
             return self._route(request, match)
         response = self._answer(request, match)
         self.state.stats.record(match.name, response.stats_key)
+        return response
+
+    def refuse(self, request: Request, status: int, detail: str) -> Response:
+        """The answer to a request the server could not read (bad framing, a malformed head, too
+        slow or too big): the error body of the service its path belongs to, when it has one."""
+        service = self.router.service_of(request.segments)
+        response = service_error(service, status, request.path, detail)
+        if service != CONTROL:
+            name = f"{request.method} (malformed request)" if request.method else "(malformed request)"
+            self.state.stats.record(name, response.stats_key)
         return response
 
     def _answer(self, request: Request, match: RouteMatch) -> Response:
@@ -92,11 +102,9 @@ class SandboxService:
             response = service_error(match.service, 405, request.path, "Method not allowed.")
             response.headers["Allow"] = ", ".join(match.allowed_methods)
             return response
-        if match.service == CATALOG:
-            return problem(404, "No such endpoint.", request.path)
         if match.service == SPOTIFY:
             return spotify_error(404, "Service not found")
-        return json_response(404, {"status": 404, "error": "Not Found", "path": request.path})
+        return problem(404, "No such endpoint.", request.path)
 
     def _unauthorized(self, service: str, path: str, token_state: TokenState) -> Response:
         if service == SPOTIFY:
@@ -109,7 +117,7 @@ class SandboxService:
 
     def _conditional(self, request: Request, response: Response) -> Response:
         """ETag and Last-Modified on GET 200s, and 304 when If-None-Match still matches."""
-        if request.method != "GET" or response.status != 200:
+        if request.method not in ("GET", "HEAD") or response.status != 200:
             return response
         etag = response.etag or etag_of(response.body)
         response.headers["ETag"] = etag

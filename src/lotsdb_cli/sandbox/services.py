@@ -8,5 +8,6 @@ IMAGES = "images"  # album covers
 CONTROL = "control"  # /_sandbox/...: no auth, latency, limits, faults or counting
 OTHER = "other"
 
+OAUTH_SERVICES = frozenset({IDENTITY, SPOTIFY_ACCOUNTS})
 RATE_LIMITED = frozenset({CATALOG, SPOTIFY})
 FAILING = frozenset({CATALOG, SPOTIFY})

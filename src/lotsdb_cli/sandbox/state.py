@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import random
 import threading
 from dataclasses import dataclass, field
@@ -23,10 +24,20 @@ class Knobs:
     spotify_batch: bool = False
 
     def validate(self) -> None:
-        if self.latency_ms < 0:
-            raise ValueError("latency_ms must be >= 0")
-        if not 0.0 <= self.fail_rate <= 1.0:
+        if not (math.isfinite(self.latency_ms) and self.latency_ms >= 0):
+            raise ValueError("latency_ms must be a number >= 0")
+        if not 0.0 <= self.fail_rate <= 1.0:  # NaN fails this too
             raise ValueError("fail_rate must be between 0 and 1")
+        if not isinstance(self.spotify_batch, bool):
+            raise ValueError("spotify_batch must be true or false")
+
+
+def checked_rate_limit(rate_limit: float) -> float:
+    """Requests a second per service, 0 for none."""
+    rate = float(rate_limit)
+    if not (math.isfinite(rate) and rate >= 0):
+        raise ValueError("rate_limit must be a number >= 0")
+    return rate
 
 
 @dataclass
@@ -64,16 +75,15 @@ class SandboxState:
         changed = Knobs(
             latency_ms=self.knobs.latency_ms if latency_ms is None else float(latency_ms),
             fail_rate=self.knobs.fail_rate if fail_rate is None else float(fail_rate),
-            spotify_batch=self.knobs.spotify_batch if spotify_batch is None else bool(spotify_batch),
+            spotify_batch=self.knobs.spotify_batch if spotify_batch is None else spotify_batch,
         )
         changed.validate()
-        if rate_limit is not None and float(rate_limit) < 0:
-            raise ValueError("rate_limit must be >= 0")
+        rate = None if rate_limit is None else checked_rate_limit(rate_limit)
         self.knobs.latency_ms = changed.latency_ms
         self.knobs.fail_rate = changed.fail_rate
         self.knobs.spotify_batch = changed.spotify_batch
-        if rate_limit is not None:
-            self.limiter.configure(float(rate_limit))
+        if rate is not None:
+            self.limiter.configure(rate)
 
     def settings(self) -> dict[str, object]:
         return {

@@ -3,15 +3,15 @@ UpdateLotRequest body. Failures raise InvalidRequest, answered as a 400 validati
 
 from __future__ import annotations
 
-import json
-import re
 from datetime import UTC, datetime
 from typing import Any
+
+from lotsdb_cli.sandbox.json_body import JsonBodyError, is_double, parse_json_body
+from lotsdb_cli.sandbox.lexical import ASCII_WHITESPACE, ascii_integer
 
 INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
 DEFAULT_PAGE_SIZE = 10
 MAX_PAGE_SIZE = 500
-_INTEGER = re.compile(r"^[+-]?\d+$")
 
 
 class InvalidRequest(Exception):
@@ -22,18 +22,20 @@ class InvalidRequest(Exception):
 
 
 def parse_int32(raw: str, name: str) -> int:
-    text = raw.strip()
-    if not _INTEGER.match(text) or not INT32_MIN <= int(text) <= INT32_MAX:
+    """An Int32 as .NET's int.Parse reads one: ASCII digits, a sign, ASCII spaces around."""
+    number = ascii_integer(raw.strip(ASCII_WHITESPACE))
+    if number is None or not INT32_MIN <= number <= INT32_MAX:
         raise InvalidRequest({name: [f"The value '{raw}' is not valid for {name}."]})
-    return int(text)
+    return number
 
 
 def _first(query: dict[str, list[str]], name: str) -> str | None:
-    """The first non-empty value of a query parameter (empty means "not given")."""
-    for value in query.get(name.lower(), ()):
-        if value.strip():
-            return value
-    return None
+    """The first value of a query parameter, as ASP.NET binds a repeated one to a scalar; a blank
+    value means "not given"."""
+    values = query.get(name.lower())
+    if not values or not values[0].strip(ASCII_WHITESPACE):
+        return None
+    return values[0]
 
 
 def int_param(query: dict[str, list[str]], name: str) -> int | None:
@@ -49,9 +51,10 @@ def bool_param(query: dict[str, list[str]], name: str) -> bool | None:
     raw = _first(query, name)
     if raw is None:
         return None
-    if raw.strip().lower() not in ("true", "false"):
+    spelled = raw.strip(ASCII_WHITESPACE).lower()
+    if spelled not in ("true", "false"):
         raise InvalidRequest({name: [f"The value '{raw}' is not valid for {name}."]})
-    return raw.strip().lower() == "true"
+    return spelled == "true"
 
 
 def datetime_param(query: dict[str, list[str]], name: str) -> datetime | None:
@@ -59,14 +62,18 @@ def datetime_param(query: dict[str, list[str]], name: str) -> datetime | None:
     if raw is None:
         return None
     try:
-        moment = datetime.fromisoformat(raw.strip())
+        if not raw.isascii():
+            raise ValueError("digits and separators are ASCII")
+        moment = datetime.fromisoformat(raw.strip(ASCII_WHITESPACE))
     except ValueError:
         raise InvalidRequest({name: [f"The value '{raw}' is not valid for {name}."]}) from None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def int_list_param(query: dict[str, list[str]], name: str) -> list[int]:
-    return [parse_int32(raw, name) for raw in query.get(name.lower(), ()) if raw.strip()]
+    """Every value of a repeated parameter, as ASP.NET binds a List<int>: a blank one is invalid
+    (an int cannot be empty), unlike a blank scalar, which is "not given"."""
+    return [parse_int32(raw, name) for raw in query.get(name.lower(), ())]
 
 
 def paging(query: dict[str, list[str]]) -> tuple[int, int]:
@@ -95,15 +102,11 @@ UPDATE_LOT_FIELDS = ("customerItemId", "imageLinks", "overridenData", "catalogs"
 NOT_NULLABLE = frozenset({"catalogId"})
 
 
-def _reject_constant(name: str) -> None:
-    raise ValueError(f"{name} is not valid JSON")
-
-
 def parse_update_lot_request(body: bytes) -> dict[str, Any]:
     try:
-        document = json.loads(body.decode("utf-8"), parse_constant=_reject_constant)
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise InvalidRequest({"$": [f"The JSON value could not be parsed: {exc}"]}) from None
+        document = parse_json_body(body)
+    except JsonBodyError as exc:
+        raise InvalidRequest({"$": [str(exc)]}) from None
     errors: dict[str, list[str]] = {}
     if not isinstance(document, dict):
         raise InvalidRequest({"$": ["The request body must be a JSON object."]})
@@ -114,10 +117,6 @@ def parse_update_lot_request(body: bytes) -> dict[str, Any]:
             _check_update_field(name, value, errors)
     if errors:
         raise InvalidRequest(errors)
-    try:
-        json.dumps(document, ensure_ascii=False).encode()
-    except UnicodeEncodeError:  # a lone surrogate escape such as "\\ud800"
-        raise InvalidRequest({"$": ["The JSON value is not valid UTF-16 text."]}) from None
     return document
 
 
@@ -156,7 +155,7 @@ def _check_scalar(path: str, value: Any, expected: str, errors: dict[str, list[s
         _STRING: isinstance(value, str),
         _BOOL: isinstance(value, bool),
         _INT: isinstance(value, int) and not isinstance(value, bool) and INT32_MIN <= value <= INT32_MAX,
-        _NUMBER: isinstance(value, int | float) and not isinstance(value, bool),
+        _NUMBER: is_double(value),
     }[expected]
     if not valid:
         errors[path] = [f"The JSON value could not be converted to {expected}."]
