@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import sys
 from pathlib import Path
@@ -26,16 +25,8 @@ from typing import Any
 
 from playwright.sync_api import Page, sync_playwright
 
-CHROMIUM = os.environ.get("LOTSDB_CHROMIUM", "/usr/bin/chromium")
-# Without the network-related flags Chromium keeps calling home, which a closed network refuses.
-CHROMIUM_ARGS = [
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from gallery_page import CHROMIUM, CHROMIUM_ARGS
 
 # Installed after the page's own script, so its `input` listener runs after the filter's.
 PROBE = """() => {

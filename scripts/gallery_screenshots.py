@@ -19,19 +19,12 @@ from pathlib import Path
 
 from playwright.sync_api import Page, sync_playwright
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from gallery_page import CHROMIUM, CHROMIUM_ARGS
+
 from lotsdb_cli.sandbox import Sandbox
 
 ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = os.environ.get("LOTSDB_CHROMIUM", "/usr/bin/chromium")
-# Without the network-related flags Chromium keeps calling home, which a closed network refuses.
-CHROMIUM_ARGS = [
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 VIEWPORTS = {"gallery-1280.png": (1280, 800), "gallery-390.png": (390, 844)}
 
 

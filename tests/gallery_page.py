@@ -2,10 +2,23 @@
 
 from __future__ import annotations
 
+import os
 import struct
 import zlib
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
+
+# Debian's headless Chromium, as the browser tests and the gallery scripts start it.
+CHROMIUM = os.environ.get("LOTSDB_CHROMIUM", "/usr/bin/chromium")
+# Without the network-related flags Chromium keeps calling home, which a closed network refuses.
+CHROMIUM_ARGS = [
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 @dataclass

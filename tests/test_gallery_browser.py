@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 from conftest import Cli
-from gallery_page import png_pixels
+from gallery_page import CHROMIUM, CHROMIUM_ARGS, png_pixels
 
 from lotsdb_cli.albums.gallery import write_gallery
 from lotsdb_cli.albums.store import AlbumStore
@@ -25,16 +25,6 @@ from lotsdb_cli.sandbox import Sandbox
 from lotsdb_cli.sandbox.albumids import album_id
 
 SAMPLE = Path(__file__).resolve().parent.parent / "examples" / "albums.csv"
-CHROMIUM = os.environ.get("LOTSDB_CHROMIUM", "/usr/bin/chromium")
-# Without the network-related flags Chromium keeps calling home, which a closed network refuses.
-CHROMIUM_ARGS = [
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 TILES = "#albums .tile"
 LAYOUT = """() => {
   const rows = new Map();
