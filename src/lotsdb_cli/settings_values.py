@@ -25,6 +25,9 @@ DEFAULT_TTL = 600.0
 DEFAULT_TIMEOUT = 30
 DEFAULT_RETRIES = 3
 DEFAULT_MAX_WAIT = 120
+MAX_TIMEOUT = 86_400.0  # a day: any longer deadline is no deadline
+MAX_RETRIES = 100
+MAX_MAX_WAIT = 7 * 86_400.0
 REDIS_SCHEMES = ("redis", "rediss", "unix")  # an HTTP cache location with one of these is a Redis URL
 INSECURE_VARIABLE = "LOTSDB_ALLOW_INSECURE"
 

@@ -16,10 +16,11 @@ import typer
 from lotsdb_cli import __version__
 from lotsdb_cli.cli import albums, auth, cache, config, events, lots, sandbox, sellers, typer_compat
 from lotsdb_cli.cli.common import help_with_examples
-from lotsdb_cli.cli.params import CacheLocation, DurationOption, exclusive, given_on_command_line
+from lotsdb_cli.cli.params import CacheLocation, DurationOption, SecondsOption, exclusive, given_on_command_line
 from lotsdb_cli.cli.state import AppState
 from lotsdb_cli.config import DEFAULT_MAX_WAIT, DEFAULT_RETRIES, DEFAULT_TIMEOUT, DEFAULT_TTL
 from lotsdb_cli.durations import format_duration
+from lotsdb_cli.settings_values import MAX_MAX_WAIT, MAX_RETRIES, MAX_TIMEOUT
 
 typer_compat.apply()
 app = typer.Typer(
@@ -81,15 +82,19 @@ def root(
     ] = False,
     offline: Annotated[bool, typer.Option("--offline", help="Answer only from the cache; a miss exits 4.")] = False,
     timeout: Annotated[
-        float, typer.Option(metavar="SECONDS", help="Deadline of each request, body included.", min=0.1)
+        float,
+        SecondsOption("--timeout", low=0.1, high=MAX_TIMEOUT, help="Deadline of each request, body included."),
     ] = DEFAULT_TIMEOUT,
-    retries: Annotated[int, typer.Option(metavar="N", help="Retries per request.", min=0)] = DEFAULT_RETRIES,
+    retries: Annotated[
+        int, typer.Option(metavar="N", help="Retries per request.", min=0, max=MAX_RETRIES)
+    ] = DEFAULT_RETRIES,
     max_wait: Annotated[
         float,
-        typer.Option(
-            metavar="SECONDS",
+        SecondsOption(
+            "--max-wait",
+            low=0,
+            high=MAX_MAX_WAIT,
             help="Longest back-off to sleep; a server asking for longer stops the run, exit 75.",
-            min=0,
         ),
     ] = DEFAULT_MAX_WAIT,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars or summaries.")] = False,

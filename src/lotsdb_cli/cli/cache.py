@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from lotsdb_cli.cli.common import FormatOption, WorkersOption, emit_object, help_with_examples
+from lotsdb_cli.cli.common import MAX_ID, FormatOption, WorkersOption, emit_object, help_with_examples
 from lotsdb_cli.cli.lots import partial_failure, run_dump
 from lotsdb_cli.cli.params import DurationDefault, DurationOption
 from lotsdb_cli.cli.state import get_state
@@ -25,13 +25,17 @@ app = typer.Typer(
 @app.command("warm")
 def warm(
     ctx: typer.Context,
-    event_ids: Annotated[list[int] | None, typer.Argument(min=1, metavar="EVENT_ID", help="Event ids to warm.")] = None,
+    event_ids: Annotated[
+        list[int] | None, typer.Argument(min=1, max=MAX_ID, metavar="EVENT_ID", help="Event ids to warm.")
+    ] = None,
     upcoming: Annotated[
         bool, typer.Option("--upcoming", help="Also every event starting today (UTC) or later, within --within.")
     ] = False,
     sellers: Annotated[
         list[int] | None,
-        typer.Option("--seller", min=1, metavar="SELLER_ID", help="With --upcoming: only this seller's; repeatable."),
+        typer.Option(
+            "--seller", min=1, max=MAX_ID, metavar="SELLER_ID", help="With --upcoming: only this seller's; repeatable."
+        ),
     ] = None,
     within: Annotated[
         float, DurationOption("--within", help="With --upcoming: events starting within this long from now.")

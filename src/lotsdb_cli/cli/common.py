@@ -13,6 +13,9 @@ if TYPE_CHECKING:
     from lotsdb_cli.output import OutputTarget
 
 
+MAX_ID = 2**31 - 1  # the contracts' ids are int32: a larger one is a usage error, never a request
+
+
 class Format(enum.StrEnum):
     """The formats every list/show command writes (SPEC §4); a choice the parser checks."""
 

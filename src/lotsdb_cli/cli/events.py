@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from lotsdb_cli.cli.common import FormatOption, LimitOption, emit_list, emit_object, help_with_examples
+from lotsdb_cli.cli.common import MAX_ID, FormatOption, LimitOption, emit_list, emit_object, help_with_examples
 from lotsdb_cli.cli.state import get_state
 
 app = typer.Typer(
@@ -22,7 +22,7 @@ COLUMNS = ["id", "title", "startDate", "endDate", "isCompleted", "agent", "custo
 def list_events(
     ctx: typer.Context,
     seller: Annotated[
-        int | None, typer.Option(min=1, metavar="SELLER_ID", help="Only events of this seller id.")
+        int | None, typer.Option(min=1, max=MAX_ID, metavar="SELLER_ID", help="Only events of this seller id.")
     ] = None,
     upcoming: Annotated[
         bool, typer.Option("--upcoming/--all", help="Events starting today (UTC) or later, or every event.")
@@ -45,7 +45,7 @@ def list_events(
 @app.command("show")
 def show_event(
     ctx: typer.Context,
-    event_id: Annotated[int, typer.Argument(min=1, metavar="EVENT_ID", help="The event's id.")],
+    event_id: Annotated[int, typer.Argument(min=1, max=MAX_ID, metavar="EVENT_ID", help="The event's id.")],
     fmt: FormatOption = None,
 ) -> None:
     """One event with its lot count (`lotCount`, added to the API's object).

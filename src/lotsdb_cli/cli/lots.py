@@ -7,6 +7,7 @@ from typing import IO, TYPE_CHECKING, Annotated
 import typer
 
 from lotsdb_cli.cli.common import (
+    MAX_ID,
     DumpFormat,
     FormatOption,
     OutputOption,
@@ -37,7 +38,7 @@ app = typer.Typer(
 @app.command("show")
 def show_lot(
     ctx: typer.Context,
-    lot_id: Annotated[int, typer.Argument(min=1, metavar="LOT_ID", help="The lot's id.")],
+    lot_id: Annotated[int, typer.Argument(min=1, max=MAX_ID, metavar="LOT_ID", help="The lot's id.")],
     fmt: FormatOption = None,
 ) -> None:
     """One lot, as the API's LotDto.
@@ -55,7 +56,7 @@ def show_lot(
 @app.command("dump")
 def dump(
     ctx: typer.Context,
-    event_id: Annotated[int, typer.Argument(min=1, metavar="EVENT_ID", help="The event's id.")],
+    event_id: Annotated[int, typer.Argument(min=1, max=MAX_ID, metavar="EVENT_ID", help="The event's id.")],
     workers: WorkersOption = 32,
     fmt: Annotated[
         DumpFormat | None,
@@ -183,7 +184,7 @@ def run_dump(
 @app.command("override")
 def override(
     ctx: typer.Context,
-    lot_id: Annotated[int, typer.Argument(min=1, metavar="LOT_ID", help="The lot's id.")],
+    lot_id: Annotated[int, typer.Argument(min=1, max=MAX_ID, metavar="LOT_ID", help="The lot's id.")],
     assignments: Annotated[
         list[str],
         FieldAssignmentOption("--set", "-s", help="A LotDataDto field and its value; repeat for several; null clears."),

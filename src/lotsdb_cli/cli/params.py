@@ -32,6 +32,24 @@ class Duration:
             raise typer.BadParameter(f"{exc.message}; {exc.hint}") from None
 
 
+class Seconds:
+    """A finite number of seconds in [low, high]: `nan` and `inf` would disable a deadline or a limit."""
+
+    metavar = "SECONDS"
+
+    def __init__(self, low: float, high: float) -> None:
+        self.low, self.high = low, high
+
+    def __call__(self, value: str | float) -> float:
+        try:
+            seconds = float(value)
+        except ValueError:
+            raise typer.BadParameter(f"not a number of seconds: {value!r}") from None
+        if not self.low <= seconds <= self.high:  # false for nan too
+            raise typer.BadParameter(f"{value!r} is not a number of seconds from {self.low:g} to {self.high:g}")
+        return seconds
+
+
 class DurationDefault(float):
     """A duration default: seconds that `--help` shows as written (`[default: 30d]`)."""
 
@@ -73,6 +91,11 @@ class CacheLocation:
 def DurationOption(*param_decls: str, **options: Any) -> Any:
     """`typer.Option(...)` taking a DURATION."""
     return typer.Option(*param_decls, parser=Duration(), metavar=Duration.metavar, **options)
+
+
+def SecondsOption(*param_decls: str, low: float, high: float, **options: Any) -> Any:
+    """`typer.Option(...)` taking a finite number of seconds from `low` to `high`."""
+    return typer.Option(*param_decls, parser=Seconds(low, high), metavar=Seconds.metavar, **options)
 
 
 def FieldAssignmentOption(*param_decls: str, **options: Any) -> Any:

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from lotsdb_cli.cli.common import FormatOption, LimitOption, emit_list, emit_object, help_with_examples
+from lotsdb_cli.cli.common import MAX_ID, FormatOption, LimitOption, emit_list, emit_object, help_with_examples
 from lotsdb_cli.cli.state import get_state
 
 app = typer.Typer(
@@ -45,7 +45,7 @@ def list_sellers(
 @app.command("show")
 def show_seller(
     ctx: typer.Context,
-    seller_id: Annotated[int, typer.Argument(min=1, metavar="SELLER_ID", help="The seller's id.")],
+    seller_id: Annotated[int, typer.Argument(min=1, max=MAX_ID, metavar="SELLER_ID", help="The seller's id.")],
     fmt: FormatOption = None,
 ) -> None:
     """One seller with its events.
