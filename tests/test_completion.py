@@ -20,11 +20,26 @@ def lotsdb(*args: str, env: dict[str, str] | None = None) -> subprocess.Complete
     )
 
 
-@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
-def test_show_completion_prints_the_script(shell: str) -> None:
-    result = lotsdb("--show-completion", shell, env={"SHELL": f"/bin/{shell}"})
+@pytest.mark.parametrize(
+    ("shell", "marker"), [("bash", "COMPREPLY"), ("zsh", "#compdef lotsdb"), ("fish", "complete --command")]
+)
+def test_show_completion_prints_the_named_shells_script(shell: str, marker: str) -> None:
+    # From a bash (the tests' parent shell), the shell named on the command line wins.
+    result = lotsdb("--show-completion", shell, env={"SHELL": "/bin/bash"})
     assert result.returncode == 0, result.stderr
-    assert "_LOTSDB_COMPLETE" in result.stdout and result.stderr == ""
+    assert "_LOTSDB_COMPLETE" in result.stdout and marker in result.stdout and result.stderr == ""
+
+
+def test_an_unknown_shell_is_a_usage_error() -> None:
+    result = lotsdb("--show-completion", "tcsh")
+    assert result.returncode == 2 and result.stdout == ""
+    assert "'tcsh' is not one of bash, zsh, fish" in result.stderr
+
+
+@pytest.mark.parametrize("instruction", ["source_zsh", "zsh_source"])
+def test_the_source_instruction_reads_in_either_order(instruction: str) -> None:
+    result = lotsdb(env={"_LOTSDB_COMPLETE": instruction})
+    assert result.returncode == 0 and "#compdef lotsdb" in result.stdout, result.stderr
 
 
 def test_bash_completes_commands_and_subcommands() -> None:

@@ -41,6 +41,24 @@ def test_global_options_after_the_command(cli: Cli, sandbox: Sandbox, args: list
         assert result.stderr == ""
 
 
+@pytest.mark.parametrize(
+    ("args", "rows"),
+    [(["lots", "dump", str(EVENT), "-qf", "csv"], 61), (["sellers", "list", "-qn", "2", "-f", "csv"], 3)],
+)
+def test_a_global_flag_clustered_with_a_commands_option(cli: Cli, sandbox: Sandbox, args: list[str], rows: int) -> None:
+    result = cli(*args)  # `-qf csv`: -q is global, -f is the command's
+    assert result.code == 0, result.stderr
+    assert result.stderr == "" and len(result.stdout.splitlines()) == rows
+
+
+@pytest.mark.parametrize("option", ["--ttl", "--timeout", "--cache"])
+def test_a_global_option_with_its_value_missing_at_the_end(cli: Cli, sandbox: Sandbox, option: str) -> None:
+    result = cli("lots", "dump", str(EVENT), option)
+    assert result.code == 2 and result.stdout == ""
+    assert f"Error: Option '{option}' requires an argument." in result.stderr
+    assert sandbox.stats()["requests"] == 0
+
+
 def test_a_value_that_looks_like_a_global_option_stays_with_its_option(cli: Cli, tmp_path: Path) -> None:
     out = tmp_path / "-q"
     result = cli("lots", "dump", str(EVENT), "-o", str(out))

@@ -127,7 +127,14 @@ COMPLETE_VARIABLE = "_LOTSDB_COMPLETE"
 
 
 def _complete(command: Any, args: list[str]) -> int:
-    """Answer the completion script's question, as Typer's own entry point would."""
+    """Answer the completion script's question, as Typer's own entry point would.
+
+    Click's order of the instruction (`zsh_source`, as Click's documentation shows it) is read as
+    Typer's (`source_zsh`), so both work.
+    """
+    first, _, second = os.environ[COMPLETE_VARIABLE].partition("_")
+    if second in ("source", "complete"):
+        os.environ[COMPLETE_VARIABLE] = f"{second}_{first}"
     try:
         command.main(args=args, prog_name="lotsdb", complete_var=COMPLETE_VARIABLE)
     except SystemExit as exc:
@@ -140,8 +147,32 @@ def main(argv: list[str] | None = None) -> None:
     sys.exit(run(argv))
 
 
+def _usage_error(message: str) -> int:
+    """A usage error found before Click parses the line, shown as Click shows its own."""
+    sys.stderr.write(f"Usage: lotsdb [OPTIONS] COMMAND [ARGS]...\nTry 'lotsdb -h' for help.\n\nError: {message}\n")
+    return 2
+
+
+def _completion_for(args: list[str]) -> int | None:
+    """`--show-completion zsh`, `--install-completion fish`: the named shell, not the detected one."""
+    if len(args) != 2 or args[0] not in ("--show-completion", "--install-completion"):
+        return None
+    from typer._completion_shared import Shells, get_completion_script, install
+
+    shells = [shell.value for shell in Shells]
+    if args[1] not in shells:
+        return _usage_error(f"Invalid value for '{args[0]}': {args[1]!r} is not one of {', '.join(shells)}.")
+    if args[0] == "--show-completion":
+        print(get_completion_script(prog_name="lotsdb", complete_var=COMPLETE_VARIABLE, shell=args[1]))
+    else:
+        shell, path = install(shell=args[1], prog_name="lotsdb", complete_var=COMPLETE_VARIABLE)
+        print(f"{shell} completion installed in {path}")
+        print("Completion will take effect once you restart the terminal")
+    return 0
+
+
 def run(argv: Sequence[str] | None = None) -> int:
-    from lotsdb_cli.cli.argv import hoist_global_options
+    from lotsdb_cli.cli.argv import MissingValue, hoist_global_options
     from lotsdb_cli.cli.errors import exit_status_for, verbosity_of
 
     command = typer.main.get_command(app)
@@ -152,7 +183,13 @@ def run(argv: Sequence[str] | None = None) -> int:
     try:
         with _stop_signals():
             try:
-                args = hoist_global_options(command, args)
+                completion = _completion_for(args)
+                if completion is not None:
+                    return completion
+                try:
+                    args = hoist_global_options(command, args)
+                except MissingValue as exc:
+                    return _usage_error(str(exc))
                 with command.make_context("lotsdb", args) as ctx:
                     command.invoke(ctx)
             finally:

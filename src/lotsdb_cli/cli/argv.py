@@ -37,11 +37,36 @@ def _short_cluster(token: str, options: dict[str, Parameter]) -> bool:
     return all(f"-{letter}" in options and not _takes_value(options[f"-{letter}"]) for letter in token[1:])
 
 
+class MissingValue(Exception):
+    """A global option that takes a value came last, with none (`lotsdb lots dump 1002 --ttl`)."""
+
+    def __init__(self, option: str) -> None:
+        super().__init__(f"Option '{option}' requires an argument.")
+        self.option = option
+
+
+def _global_prefix(token: str, globals_: dict[str, Parameter], own: dict[str, Parameter]) -> str:
+    """The leading letters of a short cluster that are global flags and not the command's (`-qf` -> `q`)."""
+    if not token.startswith("-") or token.startswith("--"):
+        return ""
+    prefix = ""
+    for letter in token[1:]:
+        option = f"-{letter}"
+        if option in own or option not in globals_ or _takes_value(globals_[option]):
+            break
+        prefix += letter
+    return prefix
+
+
 def hoist_global_options(root: Command, args: Sequence[str]) -> list[str]:
-    """`args` with the root's options moved in front of the command path."""
+    """`args` with the root's options moved in front of the command path.
+
+    Raises MissingValue when a global option that takes a value ends the line.
+    """
     globals_ = _options(root)
     hoisted: list[str] = []
     kept: list[str] = []
+    args = list(args)
     command = root
     depth = 0
     index = 0
@@ -54,10 +79,17 @@ def hoist_global_options(root: Command, args: Sequence[str]) -> list[str]:
         name = token.split("=", 1)[0]
         if depth and name not in own and (name in globals_ or _short_cluster(token, globals_)):
             hoisted.append(token)
-            if name in globals_ and _takes_value(globals_[name]) and "=" not in token and index + 1 < len(args):
+            if name in globals_ and _takes_value(globals_[name]) and "=" not in token:
+                if index + 1 == len(args):
+                    raise MissingValue(name)
                 hoisted.append(args[index + 1])
                 index += 1
             index += 1
+            continue
+        prefix = _global_prefix(token, globals_, own) if depth else ""
+        if prefix and len(prefix) < len(token) - 1:  # `-qf csv`: `-q` goes in front, `-f csv` stays
+            hoisted.append(f"-{prefix}")
+            args[index] = f"-{token[1 + len(prefix) :]}"
             continue
         options = own if depth else globals_
         if token.startswith("-") and name in options and _takes_value(options[name]) and "=" not in token:
