@@ -147,7 +147,7 @@ def test_albums_with_many_tracks_keep_every_track(cli: Cli, sandbox: Sandbox) ->
 def test_cover_prints_the_url(cli: Cli, sandbox: Sandbox) -> None:
     result = cli("albums", "cover", album_id(1, 0))
     assert result.code == 0 and result.stdout.strip().startswith(sandbox.url)
-    assert cli("albums", "cover", "not-an-album").code == 1
+    assert cli("albums", "cover", "not-an-album").code == 2  # not an album reference: a usage error
 
 
 def test_batch_endpoint_when_the_app_may(isolated_home: Path) -> None:

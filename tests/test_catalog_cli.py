@@ -178,11 +178,14 @@ def test_override_appends_entry_and_invalidates_cache(cli: Cli, sandbox: Sandbox
     assert after == sandbox.data.lots[lot_id]
 
 
-def test_override_rejects_bad_fields_and_values(cli: Cli) -> None:
+def test_override_rejects_bad_fields_and_values(cli: Cli, sandbox: Sandbox) -> None:
     unknown = cli("lots", "override", "100000", "--set", "Colour=red")
-    assert unknown.code == 1 and "Qty" in unknown.stderr  # the list of valid fields
+    assert unknown.code == 2 and "Qty" in unknown.stderr  # the list of valid fields
     bad_value = cli("lots", "override", "100000", "--set", "Qty=many")
-    assert bad_value.code == 1 and "integer" in bad_value.stderr
+    assert bad_value.code == 2 and "integer" in bad_value.stderr
+    twice = cli("lots", "override", "100000", "--set", "Qty=1", "--set", "qty=2")
+    assert twice.code == 2 and "Qty twice" in twice.stderr
+    assert sandbox.stats()["requests"] == 0
 
 
 def test_cache_warm_fills_the_cache_quietly(cli: Cli, sandbox: Sandbox) -> None:

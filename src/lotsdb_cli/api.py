@@ -171,11 +171,14 @@ class Lotsdb:
         Returns the album and a note when it could not be brought up to date (no Spotify id, unknown to Spotify).
         """
         from lotsdb_cli.albums.ids import SpotifyIdError, extract_album_id
+        from lotsdb_cli.albums.queries import local_album_id
         from lotsdb_cli.enrich import ensure_fresh
         from lotsdb_cli.errors import NotFound
         from lotsdb_cli.spotify import cover_url
 
         album = self.albums.get(ref)
+        if album is None and local_album_id(ref) is not None:
+            raise NotFound(f"no album {ref!r} in the library", hint="`lotsdb albums list` shows the local ids")
         if album is None:
             try:
                 spotify_id = extract_album_id(ref)

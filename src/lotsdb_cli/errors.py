@@ -42,6 +42,8 @@ class LotsdbError(Exception):
 class UsageError(LotsdbError):
     """The command line asked for something that cannot be done (bad id, bad value)."""
 
+    exit_status = ExitStatus.USAGE
+
 
 class ConfigError(LotsdbError):
     """Configuration is missing or invalid."""

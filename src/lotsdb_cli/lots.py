@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -151,19 +152,33 @@ async def dump_batches(
 
 
 def parse_assignments(assignments: list[str]) -> dict[str, Any]:
-    """`FIELD=VALUE` pairs, checked against LotDataDto's fields and types (`null` clears a field)."""
+    """`FIELD=VALUE` pairs, checked against LotDataDto's fields and types (`null` clears a field).
+
+    A field given twice (in any case) is refused: which value was meant cannot be told.
+    """
     values: dict[str, Any] = {}
-    lookup = {name.lower(): name for name in LOT_DATA_FIELDS}
-    valid = ", ".join(LOT_DATA_FIELDS)
     for assignment in assignments:
-        name, sep, text = assignment.partition("=")
-        if not sep or not name.strip():
-            raise UsageError(f"--set expects FIELD=VALUE, got {assignment!r}", hint=f"fields: {valid}")
-        field_name = lookup.get(name.strip().lower())
-        if field_name is None:
-            raise UsageError(f"unknown lot field {name.strip()!r}", hint=f"fields: {valid}")
-        values[field_name] = _convert(field_name, text)
+        field_name, value = parse_assignment(assignment)
+        if field_name in values:
+            raise UsageError(f"--set gives {field_name} twice; give each field once")
+        values[field_name] = value
     return values
+
+
+def parse_assignment(assignment: str) -> tuple[str, Any]:
+    """One `FIELD=VALUE`: the field's name as LotDataDto spells it, and the value converted."""
+    valid = ", ".join(LOT_DATA_FIELDS)
+    name, sep, text = assignment.partition("=")
+    if not sep or not name.strip():
+        raise UsageError(f"--set expects FIELD=VALUE, got {assignment!r}", hint=f"fields: {valid}")
+    field_name = _FIELDS_BY_LOWER_NAME.get(name.strip().lower())
+    if field_name is None:
+        raise UsageError(f"unknown lot field {name.strip()!r}", hint=f"fields: {valid}")
+    return field_name, _convert(field_name, text)
+
+
+_FIELDS_BY_LOWER_NAME = {name.lower(): name for name in LOT_DATA_FIELDS}
+INT32 = range(-(2**31), 2**31)
 
 
 def _convert(field_name: str, text: str) -> Any:
@@ -179,14 +194,17 @@ def _convert(field_name: str, text: str) -> Any:
                 return False
             raise ValueError(text)
         if kind is int:
-            return int(text.strip())
+            whole = int(text.strip())
+            if whole not in INT32:
+                raise ValueError(text)
+            return whole
         if kind is float:
             number = float(text.strip())
-            if number != number or number in (float("inf"), float("-inf")):
+            if not math.isfinite(number):
                 raise ValueError(text)
             return number
     except ValueError:
-        names = {bool: "true or false", int: "an integer", float: "a number"}
+        names = {bool: "true or false", int: "an integer from -2147483648 to 2147483647", float: "a number"}
         raise UsageError(f"{field_name} must be {names[kind]} (or null), not {text!r}") from None
     return text
 

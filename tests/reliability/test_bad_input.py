@@ -51,6 +51,26 @@ def album_rows(db: Path) -> int:
         ["sellers", "show", "1", "--format", "xml"],
         ["albums", "show", "1", "--max-age", "soon"],
         ["lots", "override", "1", "--set", "Qty"],
+        ["lots", "override", "100002", "--set", "Nope=1"],
+        ["lots", "override", "100002", "--set", "Qty=abc"],
+        ["lots", "override", "100002", "--set", "Qty=99999999999"],
+        ["lots", "override", "100002", "--set", "forceCrate=maybe"],
+        ["lots", "override", "100002", "--set", "L=nan"],
+        ["lots", "override", "100002", "--set", "L=1e400"],
+        ["sellers", "show", "99999999999999"],
+        ["events", "show", "2147483648"],
+        ["lots", "show", "2147483648"],
+        ["lots", "dump", "99999999999"],
+        ["cache", "warm", "1000", "2147483648"],
+        ["events", "list", "--seller-id", "2147483648"],
+        ["--timeout", "nan", "lots", "show", "1"],
+        ["--timeout", "inf", "lots", "show", "1"],
+        ["--max-wait", "nan", "lots", "show", "1"],
+        ["--max-wait", "inf", "lots", "show", "1"],
+        ["--retries", "99999999999", "lots", "show", "1"],
+        ["albums", "refresh", "--album-id", "badid"],
+        ["albums", "show", "badid"],
+        ["albums", "cover", "0"],
     ],
 )
 def test_usage_errors_exit_2_before_any_request(cli: Cli, sandbox: Sandbox, args: list[str]) -> None:
@@ -65,7 +85,8 @@ def test_usage_errors_exit_2_before_any_request(cli: Cli, sandbox: Sandbox, args
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["albums", "show", "²"], "not a Spotify album id"),
+        (["albums", "show", "99999"], "no album '99999' in the library"),
+        (["albums", "refresh", "--album-id", "99999"], "no album '99999' in the library"),
     ],
 )
 def test_bad_values_are_one_line_errors(cli: Cli, sandbox: Sandbox, args: list[str], message: str) -> None:

@@ -19,7 +19,7 @@ from lotsdb_cli.cli.common import (
     help_with_examples,
     output_targets,
 )
-from lotsdb_cli.cli.params import DurationDefault, DurationOption
+from lotsdb_cli.cli.params import AlbumArgument, AlbumOption, DurationDefault, DurationOption
 from lotsdb_cli.cli.state import AppState, get_state
 
 if TYPE_CHECKING:
@@ -198,7 +198,7 @@ def list_albums(
 @app.command("show")
 def show(
     ctx: typer.Context,
-    album: Annotated[str, typer.Argument(metavar="ALBUM", help="Local id, Spotify id or Spotify URL.")],
+    album: Annotated[str, AlbumArgument(help="Local id, Spotify id or Spotify URL.")],
     max_age: MaxAgeOption = DurationDefault("30d"),
     fmt: FormatOption = None,
 ) -> None:
@@ -218,7 +218,7 @@ def show(
 @app.command("cover")
 def cover(
     ctx: typer.Context,
-    album: Annotated[str, typer.Argument(metavar="ALBUM", help="Local id, Spotify id or Spotify URL.")],
+    album: Annotated[str, AlbumArgument(help="Local id, Spotify id or Spotify URL.")],
     max_age: MaxAgeOption = DurationDefault("30d"),
 ) -> None:
     """Print the album's cover image URL (fetched from Spotify first if needed).
@@ -248,7 +248,7 @@ def refresh(
     ctx: typer.Context,
     album_ids: Annotated[
         list[str] | None,
-        typer.Option("--album-id", metavar="ALBUM", help="Local id, Spotify id or URL; repeat for several."),
+        AlbumOption("--album-id", help="Local id, Spotify id or URL; repeat for several."),
     ] = None,
     artist: ArtistOption = None,
     genre: GenreOption = None,
@@ -284,9 +284,29 @@ def refresh(
             f"dry run: {len(selection.to_fetch)} albums would be fetched, {len(selection.fresh)} are fresh, "
             f"{selection.skipped} skipped (no Spotify id or unknown to Spotify); no request made"
         )
+    else:
+        _run_refresh(
+            state,
+            selection.to_fetch,
+            workers=workers,
+            skipped=selection.skipped,
+            fresh=len(selection.fresh),
+            force=force,
+        )
+    _check_unknown(selection.unknown_refs, found=len(selection.to_fetch) + len(selection.fresh) + selection.skipped)
+
+
+def _check_unknown(unknown: list[str], *, found: int) -> None:
+    """Albums asked for by id that the library does not have: an error (1) when no album asked for
+    was found, else a partial success (3); each was named in a warning already."""
+    from lotsdb_cli.errors import NotFound, PartialFailure
+
+    if not unknown:
         return
-    _run_refresh(
-        state, selection.to_fetch, workers=workers, skipped=selection.skipped, fresh=len(selection.fresh), force=force
+    if not found:
+        raise NotFound(f"no album {unknown[0]!r} in the library", hint="import it first, or use a Spotify id")
+    raise PartialFailure(
+        f"{len(unknown)} of the albums asked for are not in the library", hint="see the warnings above"
     )
 
 

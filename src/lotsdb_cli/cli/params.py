@@ -65,14 +65,39 @@ class DurationDefault(float):
 
 
 class FieldAssignment:
-    """`FIELD=VALUE` (the value may be empty or contain `=`); returned unchanged."""
+    """`FIELD=VALUE` (the value may be empty or contain `=`), a lot field and a value of its type;
+    returned unchanged (the command converts it again, with every assignment at hand)."""
 
     metavar = "FIELD=VALUE"
 
     def __call__(self, value: str) -> str:
-        name, sep, _ = value.partition("=")
-        if not sep or not name.strip():
-            raise typer.BadParameter(f"expected FIELD=VALUE, got {value!r}")
+        from lotsdb_cli.errors import UsageError
+        from lotsdb_cli.lots import parse_assignment
+
+        try:
+            parse_assignment(value)
+        except UsageError as exc:
+            raise typer.BadParameter(f"{exc.message}" + (f"; {exc.hint}" if exc.hint else "")) from None
+        return value
+
+
+class AlbumRef:
+    """A local album id, a Spotify album id, or a Spotify album link or URI; returned unchanged."""
+
+    metavar = "ALBUM"
+
+    def __call__(self, value: str) -> str:
+        from lotsdb_cli.albums.ids import SpotifyIdError, extract_album_id
+        from lotsdb_cli.albums.queries import local_album_id
+
+        if local_album_id(value) is not None:
+            if local_album_id(value) == 0:
+                raise typer.BadParameter("local album ids start at 1")
+            return value
+        try:
+            extract_album_id(value)
+        except SpotifyIdError as exc:
+            raise typer.BadParameter(f"{exc}; use a local id, a Spotify id or a Spotify album URL") from None
         return value
 
 
@@ -96,6 +121,16 @@ def DurationOption(*param_decls: str, **options: Any) -> Any:
 def SecondsOption(*param_decls: str, low: float, high: float, **options: Any) -> Any:
     """`typer.Option(...)` taking a finite number of seconds from `low` to `high`."""
     return typer.Option(*param_decls, parser=Seconds(low, high), metavar=Seconds.metavar, **options)
+
+
+def AlbumArgument(**options: Any) -> Any:
+    """`typer.Argument(...)` taking an ALBUM reference."""
+    return typer.Argument(parser=AlbumRef(), metavar=AlbumRef.metavar, **options)
+
+
+def AlbumOption(*param_decls: str, **options: Any) -> Any:
+    """`typer.Option(...)` taking an ALBUM reference (repeatable when annotated as a list)."""
+    return typer.Option(*param_decls, parser=AlbumRef(), metavar=AlbumRef.metavar, **options)
 
 
 def FieldAssignmentOption(*param_decls: str, **options: Any) -> Any:
