@@ -64,4 +64,4 @@ def test_global_defaults_are_shown(capsys: pytest.CaptureFixture[str], monkeypat
     for option, default in (("--timeout", "30"), ("--retries", "3"), ("--max-wait", "120")):
         block = text[text.index(option) :]
         entry = " ".join(block[: block.index("\n  -")].split())  # the option's help, unwrapped
-        assert f"[default: {default};" in entry, option
+        assert f"[default: {default}" in entry, option
