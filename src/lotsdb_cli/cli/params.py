@@ -120,7 +120,7 @@ def DurationOption(*param_decls: str, **options: Any) -> Any:
 
 def SecondsOption(*param_decls: str, low: float, high: float, **options: Any) -> Any:
     """`typer.Option(...)` taking a finite number of seconds from `low` to `high` (said in its help)."""
-    options["help"] = f"{options.get('help', '')} ({low:g} to {high:g} seconds)".lstrip()
+    options["help"] = f"{options.get('help', '').rstrip('.')} ({low:g} to {high:g} seconds)."
     return typer.Option(*param_decls, parser=Seconds(low, high), metavar=Seconds.metavar, **options)
 
 
