@@ -72,12 +72,15 @@ class Cli:
                     os.environ[name] = value
         return Result(code, out.getvalue(), err.getvalue())
 
-    def proc(self, *args: str, timeout: float = 120, **kwargs: object) -> subprocess.CompletedProcess[str]:
+    def proc(
+        self, *args: str, timeout: float = 120, env: dict[str, str] | None = None, **kwargs: object
+    ) -> subprocess.CompletedProcess[str]:
+        """Run the CLI in a child process; `env` adds to (or overrides) this Cli's variables."""
         options: dict[str, object] = {"capture_output": True, "text": True, "timeout": timeout, **kwargs}
         if "stdout" in kwargs or "stderr" in kwargs:
             options.pop("capture_output")
         return subprocess.run(  # type: ignore[call-overload,no-any-return]
-            [sys.executable, "-m", "lotsdb_cli", *args], env={**os.environ, **self.env}, **options
+            [sys.executable, "-m", "lotsdb_cli", *args], env={**os.environ, **self.env, **(env or {})}, **options
         )
 
     def popen(self, *args: str, **kwargs: object) -> subprocess.Popen[str]:

@@ -205,7 +205,8 @@ class Lotsdb:
         return Refresh(self, albums, workers, fresh, RefreshSummary())
 
     def fetch_bytes(self, url: str) -> bytes:
-        """The body of a GET through the HTTP cache (a spreadsheet export).
+        """The body of a GET (a spreadsheet export), fetched anew each time: a sheet edited a minute
+        ago is read as it is now. It is stored in the HTTP cache for `--offline` runs.
 
         A `user:password@` in the URL is sent as Basic auth, never stored or shown, and never sent
         over plain http off this machine unless `allow_insecure` is set.
@@ -217,13 +218,13 @@ class Lotsdb:
         from lotsdb_cli.errors import ConfigError
 
         parts = urlsplit(url)
-        secrets.register(parts.password)
+        secrets.register(parts.password or parts.username)  # `https://TOKEN@host/...` has no password
         if (parts.username or parts.password) and sends_credentials_in_clear(url) and not self.settings.allow_insecure:
             raise ConfigError(
                 f"{redact_url(url)}: refusing to send the URL's credentials over plain http",
                 hint="use an https:// URL, or set LOTSDB_ALLOW_INSECURE=1 to send credentials over plain http",
             )
-        return self.run(self.http.get_bytes(url)).data
+        return self.run(self.http.get_bytes(url, fresh=not self.settings.offline)).data
 
     # -- cache and auth ------------------------------------------------------------------
     def cache_stats(self) -> dict[str, Any]:

@@ -37,12 +37,18 @@ def is_redis_url(location: str) -> bool:
 
 
 def redact_url(url: str) -> str:
-    """`url` with the password of its user part replaced by `***` (`redis://:***@host:6379/0`)."""
+    """`url` with the password of its user part replaced by `***` (`redis://:***@host:6379/0`), or
+    its user name when there is no password (`https://***@host/`: a token is often put there)."""
     try:
-        password = urlsplit(url).password
+        parts = urlsplit(url)
+        password, username = parts.password, parts.username
     except ValueError:
         return url
-    return url.replace(f":{password}@", ":***@", 1) if password else url
+    if password:
+        return url.replace(f":{password}@", ":***@", 1)
+    if username:
+        return url.replace(f"//{username}@", "//***@", 1)
+    return url
 
 
 # --- Checking one value ---------------------------------------------------------------------------
@@ -91,6 +97,13 @@ def _url(value: Any, accepted: str) -> str:
         raise InvalidValue("not a URL (the port is not a number)", accepted) from None
     if not parts.hostname:
         raise InvalidValue("not a URL with a host", accepted)
+    if "@" in parts.netloc:
+        # Credentials have settings of their own, kept out of URLs that are shown and logged.
+        raise InvalidValue(
+            "a URL with a user name or password in it",
+            "the URL without user:password@; credentials go in LOTSDB_USERNAME, LOTSDB_PASSWORD "
+            "and the client settings",
+        )
     return text
 
 

@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import redis
 from conftest import Cli
 
 from lotsdb_cli.sandbox import Sandbox
@@ -191,6 +192,7 @@ class BasicAuthCsvServer(http.server.ThreadingHTTPServer):
     def __init__(self, csv_bytes: bytes, password: str) -> None:
         expected = "Basic " + base64.b64encode(f"alice:{password}".encode()).decode()
         self.requests_seen: list[str] = []
+        self.csv_bytes = csv_bytes  # what the next GET answers
 
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_GET(handler) -> None:
@@ -202,9 +204,9 @@ class BasicAuthCsvServer(http.server.ThreadingHTTPServer):
                     return
                 handler.send_response(200)
                 handler.send_header("Content-Type", "text/csv")
-                handler.send_header("Content-Length", str(len(csv_bytes)))
+                handler.send_header("Content-Length", str(len(self.csv_bytes)))
                 handler.end_headers()
-                handler.wfile.write(csv_bytes)
+                handler.wfile.write(self.csv_bytes)
 
             def log_message(handler, *args: object) -> None:
                 pass
@@ -234,6 +236,60 @@ def test_credentials_in_an_import_url_are_used_and_never_shown_or_stored(
         assert password.encode() not in path.read_bytes(), path.name
     far = cli.proc("albums", "import", f"http://alice:{password}@sheets.example.invalid/export.csv")
     assert far.returncode == 4 and "plain http" in far.stderr and password not in far.stderr
+
+
+def test_a_sheet_imported_again_is_read_as_it_is_now(cli: Cli, tmp_path: Path) -> None:
+    from .support import albums_csv
+
+    albums_csv(tmp_path / "five.csv", 5)
+    albums_csv(tmp_path / "six.csv", 6)
+    server = BasicAuthCsvServer((tmp_path / "five.csv").read_bytes(), "pa55word")
+    url = f"http://alice:pa55word@127.0.0.1:{server.server_address[1]}/export.csv"
+    try:
+        assert "5 inserted" in cli.proc("albums", "import", url).stderr
+        server.csv_bytes = (tmp_path / "six.csv").read_bytes()  # a row added to the sheet a minute later
+        again = cli.proc("albums", "import", url)
+    finally:
+        server.shutdown()
+    assert again.returncode == 0 and "1 inserted" in again.stderr and "5 unchanged" in again.stderr
+    assert server.requests_seen == ["/export.csv", "/export.csv"]
+
+
+def test_a_token_as_the_user_name_of_an_import_url_is_never_shown(
+    cli: Cli, isolated_home: Path, redis_url: str, tmp_path: Path
+) -> None:
+    token = "ghp_SecretToken123"
+    refused = cli.proc("albums", "import", f"http://{token}@127.0.0.1:1/export.csv")  # nothing listens on port 1
+    assert refused.returncode in (4, 75) and "127.0.0.1:1" in refused.stderr
+    assert token not in refused.stdout + refused.stderr
+    # With the cache in Redis, the rate budget's keys are named after the host, never its user part.
+    from .support import albums_csv
+
+    albums_csv(tmp_path / "albums.csv", 3)
+    server = BasicAuthCsvServer((tmp_path / "albums.csv").read_bytes(), "Sh33tPassw0rd")
+    try:
+        url = f"http://alice:Sh33tPassw0rd@127.0.0.1:{server.server_address[1]}/a.csv"
+        assert cli.proc("albums", "import", url, env={"LOTSDB_CACHE": redis_url}).returncode == 0
+    finally:
+        server.shutdown()
+    keys = [key.decode() for key in redis.Redis.from_url(redis_url).keys("*")]
+    assert keys and not [key for key in keys if "Sh33tPassw0rd" in key or "alice" in key], keys
+
+
+@pytest.mark.parametrize("variable", ["LOTSDB_CATALOG_URL", "LOTSDB_IDENTITY_URL", "LOTSDB_SPOTIFY_API_URL"])
+def test_credentials_in_an_api_url_are_a_configuration_error(cli: Cli, sandbox: Sandbox, variable: str) -> None:
+    url = sandbox.url.replace("://", "://bob:Hunter2pw@")
+    result = cli.proc("events", "show", "1017", env={variable: url})
+    assert result.returncode == 4 and variable in result.stderr and "user name or password" in result.stderr
+    assert "Hunter2pw" not in result.stdout + result.stderr
+    assert sandbox.stats()["requests"] == 0
+
+
+def test_an_exception_that_is_no_network_failure_is_not_retried() -> None:
+    from lotsdb_cli.http.failures import transport_failure
+
+    assert transport_failure(ValueError("a bug"), "http://127.0.0.1/", timeout=1) is None
+    assert transport_failure(ConnectionResetError(), "http://127.0.0.1/", timeout=1) is not None
 
 
 # -- TLS ------------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 from lotsdb_cli.errors import ConfigError, LotsdbError, TlsError
 from lotsdb_cli.http.retry import Retryable
+from lotsdb_cli.http.urls import strip_userinfo
 
 CA_HINT = (
     "if the server uses a private or corporate CA, point LOTSDB_CA_BUNDLE (or REQUESTS_CA_BUNDLE / "
@@ -23,8 +24,9 @@ CA_HINT = (
 )
 
 
-def transport_failure(exc: BaseException, url: str, *, timeout: float) -> LotsdbError | Retryable:
-    """The error to raise for an exception from the transport (`Retryable` when worth another try)."""
+def transport_failure(exc: BaseException, url: str, *, timeout: float) -> LotsdbError | Retryable | None:
+    """The error to raise for an exception from the transport (`Retryable` when worth another try);
+    None when it is no failure of the network or of the server (a bug), to be raised as it is."""
     import aiohttp
 
     host = urlsplit(url).netloc.rsplit("@", 1)[-1]
@@ -49,12 +51,16 @@ def transport_failure(exc: BaseException, url: str, *, timeout: float) -> Lotsdb
     if isinstance(exc, aiohttp.ClientOSError):
         return Retryable(f"connection failed ({_first_line(exc)})", url=url)
     if isinstance(exc, aiohttp.InvalidURL | aiohttp.NonHttpUrlClientError):
-        return ConfigError(f"not a usable http(s) URL: {url}", hint="check the URL settings (lotsdb config show)")
+        return ConfigError(
+            f"not a usable http(s) URL: {strip_userinfo(url)}", hint="check the URL settings (lotsdb config show)"
+        )
     if isinstance(exc, aiohttp.TooManyRedirects):
         return Retryable("too many redirects", url=url)
     if isinstance(exc, aiohttp.ClientResponseError):
         return Retryable(f"malformed HTTP response ({_first_line(exc.message)})", url=url)
-    return Retryable(f"request failed ({type(exc).__name__})", url=url)
+    if isinstance(exc, aiohttp.ClientError | OSError):
+        return Retryable(f"request failed ({type(exc).__name__})", url=url)
+    return None  # not a failure of the network: a bug, raised as it is
 
 
 def _connect_reason(exc: BaseException) -> str:

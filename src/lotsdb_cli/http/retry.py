@@ -21,11 +21,10 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeVar
-from urllib.parse import urlsplit
 
 from lotsdb_cli.durations import format_duration
 from lotsdb_cli.errors import LotsdbError, RateLimited, TemporarilyUnavailable, Unreachable
-from lotsdb_cli.http.urls import short_url
+from lotsdb_cli.http.urls import origin_of, short_url
 
 if TYPE_CHECKING:
     from lotsdb_cli.http.gate import HostGate
@@ -175,7 +174,7 @@ class RetryPolicy:
     def rate_limited(self, exc: Retryable, wait: float, *, kept_going: int = 0) -> RateLimited:
         retry_at = self._wall_clock() + wait
         when = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(retry_at))
-        host = urlsplit(exc.url).netloc
+        host = origin_of(exc.url)
         if kept_going:
             message = f"{host} is still rate-limiting after {kept_going} tries (429 Too Many Requests)"
         elif exc.quota:
@@ -209,7 +208,7 @@ class RetryPolicy:
             return self.rate_limited(exc, exc.retry_after or 60.0, kept_going=tries)
         if exc.unreachable:
             return Unreachable(
-                f"{urlsplit(url).netloc}: {exc.reason} (after {tries} tries)",
+                f"{origin_of(url)}: {exc.reason} (after {tries} tries)",
                 hint="check the URL settings and that the service is up; a re-run continues where this one stopped",
             )
         return TemporarilyUnavailable(

@@ -122,6 +122,8 @@ class Transport:
             raise
         except Exception as exc:
             failure = transport_failure(exc, url, timeout=self.timeout)
+            if failure is None:
+                raise
             raise failure from None
         return RawResponse(
             status=response.status,

@@ -20,11 +20,12 @@ def strip_userinfo(url: str) -> str:
 
 
 def origin_of(url: str) -> str:
-    """`host:port` of an absolute URL (what a gate is kept per), without a full parse for the usual case."""
+    """`host:port` of an absolute URL, never its `user:password@` (what a gate and its Redis keys
+    are named after), without a full parse for the usual case."""
     _, sep, rest = url.partition("://")
     if not sep:
-        return urlsplit(url).netloc
-    return rest.split("/", 1)[0].split("?", 1)[0]
+        return urlsplit(url).netloc.rsplit("@", 1)[-1]
+    return rest.split("/", 1)[0].split("?", 1)[0].split("#", 1)[0].rsplit("@", 1)[-1]
 
 
 def with_params(url: str, params: Mapping[str, Any] | None) -> str:
