@@ -260,3 +260,20 @@ def test_cache_stats_and_clear(cli: Cli, sandbox: Sandbox) -> None:
     assert cleared.code == 0 and "removed 60" in cleared.stderr
     assert cli("cache", "clear", "--expired").stderr.startswith("removed 0")
     assert "removed 1 " in cli("cache", "clear").stderr
+
+
+def test_a_warm_dump_keeps_no_lot_body_in_memory(
+    cli: Cli, sandbox: Sandbox, isolated_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The bulk cache read remembers only what a request will follow for; a lot answered from the
+    cache is not kept (a 100,000-lot event would otherwise hold every body until the end)."""
+    from lotsdb_cli import Lotsdb
+
+    assert cli("lots", "dump", "1000").code == 0
+    for name, value in sandbox.env().items():
+        monkeypatch.setenv(name, value)
+    with Lotsdb(load_settings()) as db:
+        lots = list(db.dump(1000))
+        remembered = len(db.http.cache._read_ahead)
+    assert len(lots) == 60 and all(result.lot is not None for result in lots)
+    assert remembered == 0

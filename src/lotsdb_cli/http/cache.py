@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -139,6 +139,12 @@ class HttpCache:
             for key in keys:
                 self._read_ahead[key] = found.get(key)
         return found
+
+    def forget(self, keys: Iterable[str]) -> None:
+        """Drop what `read_ahead` remembered for `keys` (answered from the cache: no request follows)."""
+        with self._lock:
+            for key in keys:
+                self._read_ahead.pop(key, None)
 
     def get_many(self, keys: Sequence[str]) -> dict[str, CacheEntry]:
         if self.broken or self.store is None or not keys:

@@ -207,6 +207,7 @@ class HttpClient:
             url = keys[key]
             fresh[url] = Fetched(data, url, from_cache=True)
             self._tracer.cached("GET", url, "hit")
+        self.cache.forget(cache_key("GET", url) for url in fresh)  # only what a request will follow stays
         self.stats.cache_hits += len(fresh)
         return fresh
 
