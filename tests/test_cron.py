@@ -121,6 +121,59 @@ def test_warm_upcoming_exit_codes_follow_the_dump(cli: Cli, sandbox: Sandbox) ->
     assert stopped.code == 75 and "run again after" in stopped.stderr
 
 
+def test_warm_goes_on_past_an_event_it_cannot_read(cli: Cli, sandbox: Sandbox) -> None:
+    """`cache warm 1000 7 1001`: 7 is reported in one line, 1001 is still warmed, exit 3."""
+    quiet = cli("-q", "cache", "warm", str(EVENT), "7", str(EVENT + 1))
+    assert quiet.code == 3, quiet.stderr
+    assert warmed_events(sandbox) == 3 and lot_requests(sandbox) == 2 * LOTS  # 1001 was tried and warmed
+    warnings = [line for line in quiet.stderr.splitlines() if line.startswith("warning: ")]
+    assert len(warnings) == 1 and warnings[0].startswith("warning: event 7: not found")  # shown even with -q
+    assert "error: 1 of 3 events could not be read: 7" in quiet.stderr
+    assert "warmed 2 of 3 events" not in quiet.stderr  # -q: no summary
+    loud = cli("cache", "warm", str(EVENT), "7", str(EVENT + 1))
+    assert loud.code == 3
+    assert f"warmed 2 of 3 events (1 failed): lots: {2 * LOTS} total, 0 fetched, {2 * LOTS} from cache" in loud.stderr
+
+
+def test_warm_upcoming_goes_on_past_events_that_fail(cli: Cli, sandbox: Sandbox) -> None:
+    """An event whose request keeps failing (503 after the retries) or answers garbage is one failed event."""
+    coming = sorted(upcoming_ids(sandbox, 30))
+    assert len(coming) >= 3
+    flaky, garbled = coming[0], coming[-1]
+    sandbox.add_fault(f"/api/Catalog/{flaky}$", "status", status=503)
+    sandbox.add_fault(f"/api/Catalog/{garbled}$", "html")
+    result = cli("--retries", "1", "cache", "warm", "--upcoming")
+    assert result.code == 3, result.stderr
+    assert lot_requests(sandbox) == LOTS * (len(coming) - 2)  # every other event was warmed
+    for event_id in coming:
+        if event_id in (flaky, garbled):
+            assert f"warning: event {event_id}: " in result.stderr
+        else:
+            assert f"event {event_id}: lots: {LOTS} total, {LOTS} fetched" in result.stderr
+    failed = ", ".join(map(str, [flaky, garbled]))
+    assert f"warmed {len(coming) - 2} of {len(coming)} events (2 failed)" in result.stderr
+    assert f"error: 2 of {len(coming)} events could not be read: {failed}" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("kind", "params", "code"),
+    [("retry_after", {"value": "3600"}, 75), ("status", {"status": 401}, 4)],
+    ids=["rate-limited", "credentials-refused"],
+)
+def test_a_stop_reading_an_event_ends_the_warm_at_once(
+    cli: Cli, sandbox: Sandbox, kind: str, params: dict[str, Any], code: int
+) -> None:
+    sandbox.add_fault(f"/api/Catalog/{EVENT + 1}$", kind, **params)
+    result = cli("cache", "warm", str(EVENT), str(EVENT + 1), str(EVENT + 2))
+    assert result.code == code, result.stderr
+    assert lot_requests(sandbox) == LOTS  # the first event's lots, kept; the third never tried
+    assert f"/api/Catalog/{EVENT + 2}" not in str(sandbox.stats())
+    assert route_count(sandbox, EVENT_ROUTE, "200") == 1
+    assert "warmed 1 event" not in result.stderr and "warning: event" not in result.stderr
+    again = cli("cache", "warm", str(EVENT))
+    assert again.code == 0 and f"{LOTS} from cache" in again.stderr
+
+
 # -- lots dump --changes ---------------------------------------------------------------------
 
 
@@ -251,3 +304,42 @@ def test_changes_in_json_and_csv(cli: Cli, sandbox: Sandbox, tmp_path: Path, fmt
     else:
         lines = out.read_text().splitlines()
         assert len(lines) == 2 and lines[1].startswith(f"{lot},")
+
+
+def test_csv_removed_ids_are_shown_even_with_quiet(
+    cli: Cli, sandbox: Sandbox, tmp_path: Path, isolated_home: Path
+) -> None:
+    """The removed ids are the CSV export's data: -q silences the summary, not them."""
+    out = tmp_path / "delta.csv"
+    assert cli("-q", "lots", "dump", str(EVENT), "--changes", "-o", str(out)).code == 0
+    body = event_body(sandbox, EVENT)
+    gone = [body["lots"].pop(4)["id"], body["lots"].pop(4)["id"]]
+    sandbox.add_fault(f"/api/Catalog/{EVENT}$", "status", status=200, body=body)
+    result = cli("-q", "--refresh", "lots", "dump", str(EVENT), "--changes", "-o", str(out))
+    assert result.code == 0, result.stderr
+    assert result.stderr.splitlines() == [f"event {EVENT}: removed lots: {gone[0]}, {gone[1]}"]
+    assert recorded(isolated_home, fmt="csv") == LOTS - 2
+
+
+def test_changes_with_a_failed_lot_record_nothing(cli: Cli, sandbox: Sandbox, isolated_home: Path) -> None:
+    """Exit 3 may make cron discard the file: the same delta must come again next time."""
+    broken = EVENT * 100 + 3
+    sandbox.add_fault(f"/api/Lot/{broken}$", "status", status=404)
+    first = cli("lots", "dump", str(EVENT), "--changes")
+    assert first.code == 3 and len(rows(first.stdout)) == LOTS - 1
+    assert recorded(isolated_home) == 0
+    assert f"not recorded, as 1 of {LOTS} lots failed: the next --changes export repeats this delta" in first.stderr
+    sandbox.clear_faults()
+    whole = cli("lots", "dump", str(EVENT), "--changes")  # the whole first delta again, with the lot that failed
+    assert whole.code == 0 and len(rows(whole.stdout)) == LOTS and recorded(isolated_home) == LOTS
+
+    changed = EVENT * 100 + 8
+    assert cli("lots", "override", str(changed), "--set", "Qty=4343").code == 0
+    sandbox.add_fault(f"/api/Lot/{broken}$", "status", status=404)
+    failed = cli("-q", "--refresh", "lots", "dump", str(EVENT), "--changes")
+    assert failed.code == 3 and [row["id"] for row in rows(failed.stdout)] == [changed]
+    assert "not recorded" in failed.stderr  # with -q, in the error's hint
+    sandbox.clear_faults()
+    again = cli("lots", "dump", str(EVENT), "--changes")
+    assert again.code == 0 and [row["id"] for row in rows(again.stdout)] == [changed]  # the change was not lost
+    assert cli("lots", "dump", str(EVENT), "--changes").stdout == ""

@@ -2,10 +2,11 @@
 
 What a `--changes` export wrote is recorded in the local database as one fingerprint per lot (a
 digest of the content written), per event and format, and only once the output was written
-completely: an export that fails or is interrupted changes nothing, so the next run repeats the
-same delta. A lot is new (no fingerprint), changed (another one) or unchanged (the same: not
-written); a lot in the record that is no longer in the event is removed (a `{"id": ..., "removed":
-true}` row in JSON/JSONL). The order of the lots does not matter, only their content.
+completely with no failed lot: an export that fails (even one lot of it) or is interrupted changes
+nothing, so the next run repeats the same delta. A lot is new (no fingerprint), changed (another
+one) or unchanged (the same: not written); a lot in the record that is no longer in the event is
+removed (a `{"id": ..., "removed": true}` row in JSON/JSONL). The order of the lots does not
+matter, only their content.
 """
 
 from __future__ import annotations
@@ -41,6 +42,12 @@ class Changes:
     changed: int = 0
     unchanged: int = 0
     removed: list[int] = field(default_factory=list)
+    failed: list[int] = field(default_factory=list)  # lots that could not be fetched
+
+    @property
+    def complete(self) -> bool:
+        """Whether this delta may be recorded: every lot was fetched (and judged)."""
+        return not self.failed
 
     def keep(self, lot_id: int, content: Any) -> bool:
         """Whether a lot with this content is written (new or changed)."""
@@ -56,10 +63,9 @@ class Changes:
         self.unchanged += 1
         return False
 
-    def failed(self, lot_id: int) -> None:
-        """A lot that could not be fetched keeps its previous fingerprint: the next run judges it again."""
-        if lot_id in self.previous:
-            self.current[lot_id] = self.previous[lot_id]
+    def lot_failed(self, lot_id: int) -> None:
+        """A lot that could not be fetched: this delta is incomplete and must not be recorded."""
+        self.failed.append(lot_id)
 
     def find_removed(self, event_lot_ids: Iterable[int]) -> list[int]:
         still_there = set(event_lot_ids)
@@ -111,12 +117,12 @@ def write_dump(
     """Fetch every lot of `dump` and write it (or, with `changes`, what changed) with `writer`.
 
     `writer` None fetches into the cache only (`cache warm`). The caller records `changes.current`
-    once the output is complete, and closes the writer.
+    once the output is complete, and only if `changes.complete` (no lot failed), and closes the writer.
     """
     for result in dump:
         if result.lot is None:
             if changes is not None:
-                changes.failed(result.lot_id)
+                changes.lot_failed(result.lot_id)
         else:
             content = csv_row(result.lot, result.lot_number) if fmt == "csv" else result.lot
             wanted = changes is None or changes.keep(result.lot_id, content)

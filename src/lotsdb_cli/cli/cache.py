@@ -44,6 +44,12 @@ def warm(
 ) -> None:
     """Fetch every lot of the events into the cache, printing nothing but the summaries.
 
+    An event that cannot be read (not found, a bad answer, its request still failing after the
+    retries) is reported in one warning line and the others are still warmed; exit 3 when any
+    event or lot failed. Only a stop (rate-limited beyond --max-wait, the host unreachable,
+    credentials or settings refused) ends the run at once, keeping everything fetched (exit 75,
+    or 4).
+
     Examples:
 
     \b
@@ -53,7 +59,7 @@ def warm(
     """
     from lotsdb_cli.cli.params import given_on_command_line
     from lotsdb_cli.durations import format_duration
-    from lotsdb_cli.errors import PartialFailure
+    from lotsdb_cli.errors import LotsdbError, PartialFailure, stops_the_run
     from lotsdb_cli.lots import DumpSummary
 
     given = given_on_command_line(ctx)
@@ -68,15 +74,32 @@ def warm(
         chosen += [event["id"] for event in coming if event["id"] not in chosen]
         state.console.note(f"{_events(len(coming))} upcoming within {format_duration(within)}")
     total = DumpSummary()
+    unreadable: list[int] = []
     failures: list[str] = []
     for event_id in chosen:
-        summary = run_dump(state, event_id, workers=workers, fmt=None, stream=None)
+        try:
+            summary = run_dump(state, event_id, workers=workers, fmt=None, stream=None)
+        except LotsdbError as exc:
+            # A lot's failure is counted in its summary; what gets here is the event itself (its
+            # request, its answer) or a stop that would fail every other event the same way.
+            if stops_the_run(exc):
+                raise
+            unreadable.append(event_id)
+            state.console.warn(f"event {event_id}: {exc.message}")
+            continue
         total.add(summary)
         if summary.failed:
             failures.append(f"event {event_id}: {partial_failure(summary).message}")
-    state.console.note(f"warmed {_events(len(chosen))}: {total.line()}")
+    warmed = _events(len(chosen))
+    if unreadable:
+        warmed = f"{len(chosen) - len(unreadable)} of {warmed} ({len(unreadable)} failed)"
+    state.console.note(f"warmed {warmed}: {total.line()}")
+    if unreadable:
+        failures.insert(
+            0, f"{len(unreadable)} of {_events(len(chosen))} could not be read: {', '.join(map(str, unreadable))}"
+        )
     if failures:
-        raise PartialFailure("; ".join(failures), hint="re-run to retry the failed lots")
+        raise PartialFailure("; ".join(failures), hint="the others were warmed; re-run to retry what failed")
 
 
 @app.command("stats")

@@ -55,6 +55,10 @@ class Console:
         if not self.env.quiet:
             self.write(message)
 
+    def data(self, line: str) -> None:
+        """A line of the command's data that goes to stderr (CSV's removed lot ids): never silenced by --quiet."""
+        self.write(line)
+
     def trace(self, line: str) -> None:
         """A `-v` line: traffic, shown even with --quiet (asked for explicitly)."""
         self.write(line)

@@ -80,8 +80,9 @@ def dump(
 
     With --changes, only the lots new or changed since the last complete --changes export of
     this event (in this format, on this machine) are written, then one {"id": ..., "removed":
-    true} row per lot that left the event (CSV: their ids on stderr). It is recorded only once
-    the output is complete, so a failed or interrupted export is repeated whole next time.
+    true} row per lot that left the event (CSV: their ids on stderr, even with -q). It is
+    recorded only once the output is complete with no failed lot, so a failed (exit 3) or
+    interrupted export is repeated whole next time.
 
     Examples:
 
@@ -116,18 +117,26 @@ def dump(
             raise partial_failure(summary)  # nothing arrived: an existing file is left as it was
         stream.flush()  # every byte is out before the export is recorded
     if log is not None and delta is not None:
-        log.record(event_id, chosen, delta.current)
-        state.console.note(f"event {event_id}: {delta.line()}")
-        if chosen == "csv" and delta.removed:
-            state.console.note(f"event {event_id}: removed lots: {', '.join(map(str, delta.removed))}")
+        if delta.complete:
+            log.record(event_id, chosen, delta.current)
+            state.console.note(f"event {event_id}: {delta.line()}")
+        else:  # a cron job may discard a file that ended in exit 3: its changes must come again
+            state.console.note(
+                f"event {event_id}: {delta.line()}; not recorded, as {len(delta.failed)} of {summary.total}"
+                " lots failed: the next --changes export repeats this delta"
+            )
+        if chosen == "csv" and delta.removed:  # data, not chatter: shown even with -q
+            state.console.data(f"event {event_id}: removed lots: {', '.join(map(str, delta.removed))}")
     if summary.failed:
-        raise partial_failure(summary)  # after the file with every other lot is in place
+        raise partial_failure(summary, changes=delta is not None)  # after the file with every other lot is in place
 
 
-def partial_failure(summary: DumpSummary) -> PartialFailure:
-    """Exit 3: the failed lots by id, after every other lot was written."""
+def partial_failure(summary: DumpSummary, *, changes: bool = False) -> PartialFailure:
+    """Exit 3: the failed lots by id, after every other lot was written (`changes`: and nothing recorded)."""
     if len(summary.failed) == summary.total:
         hint = "nothing was written; re-run later to retry them"
+    elif changes:
+        hint = "the other lots were written but not recorded: the next --changes export repeats this delta"
     else:
         hint = "the other lots were written; re-run to retry the failed ones"
     return PartialFailure(
