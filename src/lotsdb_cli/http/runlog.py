@@ -10,7 +10,8 @@ from pathlib import Path
 from typing import Any
 
 KEEP_RUNS = 20
-FILE_NAME = "cache_runs.jsonl"
+FILE_NAME = "cache_runs.jsonl"  # also named in output/targets.py, which refuses it as -o
+MAX_BYTES = 1 << 20  # the file holds 20 short lines; more is not ours to read
 
 
 def record_run(home: Path, command: str, counts: dict[str, int]) -> None:
@@ -27,7 +28,7 @@ def record_run(home: Path, command: str, counts: dict[str, int]) -> None:
     }
     with contextlib.suppress(OSError):
         home.mkdir(parents=True, exist_ok=True)
-        lines = path.read_text(encoding="utf-8").splitlines()[-(KEEP_RUNS - 1) :] if path.exists() else []
+        lines = [json.dumps(run) for run in recent_runs(home)[-(KEEP_RUNS - 1) :]]  # what is not a run goes
         lines.append(json.dumps(entry))
         temp = path.with_name(f".{path.name}.{os.getpid()}")
         try:
@@ -38,10 +39,14 @@ def record_run(home: Path, command: str, counts: dict[str, int]) -> None:
 
 
 def recent_runs(home: Path) -> list[dict[str, Any]]:
+    """The runs recorded, oldest first; a damaged or foreign file reads as the runs it still holds."""
     path = home / FILE_NAME
     runs = []
-    with contextlib.suppress(OSError):
-        for line in path.read_text(encoding="utf-8").splitlines():
-            with contextlib.suppress(ValueError):
-                runs.append(json.loads(line))
-    return runs
+    with contextlib.suppress(OSError), path.open("rb") as file:
+        text = file.read(MAX_BYTES).decode("utf-8", errors="replace")
+        for line in text.splitlines():
+            with contextlib.suppress(ValueError, RecursionError):
+                run = json.loads(line)
+                if isinstance(run, dict) and isinstance(run.get("command"), str):
+                    runs.append(run)
+    return runs[-KEEP_RUNS:]

@@ -80,12 +80,17 @@ class ProtectedFile(NamedTuple):
     path: PathArg
 
 
+RUN_LOG_NAME = "cache_runs.jsonl"  # http/runlog.py's file (not imported: the HTTP layer is not loaded for -o)
+
+
 def own_files(settings: Settings) -> list[ProtectedFile]:
     """The tool's own files, which no `-o` may name (their SQLite companions are implied)."""
     files = [ProtectedFile("the album database", settings.db_path)]
     if "://" not in settings.cache_location:  # a Redis URL is no file
         files.append(ProtectedFile("the HTTP cache", settings.cache_location))
     files.append(ProtectedFile("the token file", settings.token_path))
+    files.append(ProtectedFile("the configuration file", settings.config_path))
+    files.append(ProtectedFile("the run log", settings.home / RUN_LOG_NAME))
     return files
 
 

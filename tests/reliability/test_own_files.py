@@ -1,0 +1,37 @@
+"""The tool's own small files: never an output, and never a reason for a command to fail."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from conftest import Cli
+
+from lotsdb_cli.sandbox import Sandbox
+
+
+@pytest.mark.parametrize(("name", "what"), [("cache_runs.jsonl", "the run log"), ("config.toml", "configuration")])
+def test_the_run_log_and_the_config_file_are_no_output(
+    cli: Cli, sandbox: Sandbox, isolated_home: Path, name: str, what: str
+) -> None:
+    target = isolated_home / name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text("")
+    result = cli("lots", "dump", "1000", "-o", str(target))
+    assert result.code == 2 and what in result.stderr
+    assert target.read_text() == "" and sandbox.stats()["requests"] == 0
+
+
+def test_a_damaged_run_log_fails_no_command(cli: Cli, sandbox: Sandbox, isolated_home: Path) -> None:
+    assert cli("events", "show", "1000").code == 0
+    log = isolated_home / "cache_runs.jsonl"
+    with log.open("ab") as file:
+        file.write(b'\xff\xfe not json\n{"command": 5}\n[1, 2]\n' + b"[" * 100_000 + b"\n")
+    shown = cli("events", "show", "1000", "--format", "json")
+    assert shown.code == 0, shown.stderr
+    stats = cli("cache", "stats", "--format", "json")
+    assert stats.code == 0, stats.stderr
+    runs = json.loads(stats.stdout)["recent_runs"]
+    assert [run["command"] for run in runs] == ["events show", "events show"]  # the garbage is gone
+    assert all(json.loads(line)["command"] for line in log.read_text().splitlines())
