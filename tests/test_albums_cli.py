@@ -160,6 +160,18 @@ def test_batch_endpoint_when_the_app_may(isolated_home: Path) -> None:
         assert album_requests(sandbox) == 1  # the null in a batch is asked singly: 404
 
 
+def test_a_batch_that_keeps_failing_is_asked_album_by_album(isolated_home: Path) -> None:
+    with Sandbox(albums=60, spotify_batch=True) as sandbox:
+        cli = Cli({**sandbox.env(), "LOTSDB_HOME": str(isolated_home), "LOTSDB_BACKOFF_SCALE": "0"})
+        imported(cli)
+        sandbox.add_fault("^/v1/albums$", "status", count=4, status=500)  # the first batch, every try
+        result = cli("--retries", "3", "albums", "refresh")
+        assert result.code == 3, result.stderr  # only the album Spotify does not know failed
+        assert "40 refreshed" in result.stderr and "1 failed" in result.stderr
+        assert route_count(sandbox, "GET /v1/albums", "500") == 4
+        assert album_requests(sandbox) == 20 + 1  # the failed batch's albums singly, and the unknown one
+
+
 def test_quota_stop_keeps_what_was_stored_and_resumes(cli: Cli, sandbox: Sandbox) -> None:
     imported(cli)
     stopper = album_id(1, 20)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from lotsdb_cli.albums.models import Album
 from lotsdb_cli.albums.store import AlbumStore
-from lotsdb_cli.errors import ApiError, NotFound, stops_the_run
+from lotsdb_cli.errors import ApiError, LotsdbError, NotFound, stops_the_run
 from lotsdb_cli.fetcher import ordered_batches
 from lotsdb_cli.spotify import BATCH_SIZE, SpotifyClient, cover_url
 
@@ -118,7 +118,13 @@ async def _batch_first(
     singles: list[Album] = []
     while remaining and spotify.batch_allowed is not False:
         chunk, remaining = remaining[:BATCH_SIZE], remaining[BATCH_SIZE:]
-        found = await spotify.albums_batch([album.spotify_id for album in chunk if album.spotify_id], fresh=fresh)
+        try:
+            found = await spotify.albums_batch([album.spotify_id for album in chunk if album.spotify_id], fresh=fresh)
+        except LotsdbError as exc:
+            if stops_the_run(exc):
+                raise
+            singles.extend(chunk)  # this batch failed after its retries: its albums are asked one by one
+            continue
         if found is None:  # 403: this app may not batch; everything goes one per call
             remaining = chunk + remaining
             break
