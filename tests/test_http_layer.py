@@ -97,6 +97,18 @@ def test_stale_copy_served_when_the_api_fails(cli: Cli, sandbox: Sandbox) -> Non
     assert result.code == 0, result.stderr
     assert json.loads(result.stdout)["id"] == LOT
     assert route_count(sandbox, "GET /api/Lot/{id}", "503") == 2  # the retries ran before the stale copy
+    (warning,) = result.stderr.splitlines()  # and it says so
+    assert warning.startswith("warning: ") and "503" in warning and "using the copy cached" in warning
+
+
+def test_a_long_retry_after_on_a_lot_with_a_stale_copy_still_says_why_the_run_stopped(
+    cli: Cli, sandbox: Sandbox
+) -> None:
+    assert cli("lots", "show", "100005").code == 0
+    sandbox.add_fault("/api/Lot/100005$", "retry_after", count=10, value="3600")
+    result = cli("--ttl", "0", "lots", "dump", "1000", "--workers", "1")
+    assert result.code == 75
+    assert "asks to wait 1h, longer than --max-wait" in result.stderr and "run again after" in result.stderr
 
 
 def test_expired_entry_is_revalidated_with_etag(cli: Cli, sandbox: Sandbox) -> None:

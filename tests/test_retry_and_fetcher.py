@@ -68,7 +68,7 @@ def policy(**changes: float) -> tuple[RetryPolicy, list[str]]:
         retries=int(options["retries"]),
         max_wait=options["max_wait"],
         backoff_scale=options["backoff_scale"],
-        on_stop=lambda: stopped.append("stop"),
+        on_stop=lambda error: stopped.append("stop"),
         wall_clock=lambda: NOW,
     )
     return made, stopped

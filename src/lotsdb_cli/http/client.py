@@ -26,9 +26,11 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from lotsdb_cli.config import Settings, is_redis_url
+from lotsdb_cli.durations import format_duration
 from lotsdb_cli.errors import (
     AuthError,
     BadResponse,
+    LotsdbError,
     OfflineMiss,
     RateLimited,
     RunStopping,
@@ -104,6 +106,7 @@ class HttpClient:
         self._warn = warn
         self._tracer = Tracer(trace if env.verbosity > 0 else None, env.verbosity)
         self._gates: dict[str, HostGate] = {}
+        self._stop_reason: LotsdbError | None = None  # why the gates were closed, when a run stopped
         self._cache: HttpCache | None = None
         self._auth: dict[str, BearerAuth] = {}
         self.transport = Transport(settings, clock=env.clock)
@@ -167,8 +170,11 @@ class HttpClient:
             gate.max_limit = self.max_in_flight
             gate.limit = min(gate.limit, float(self.max_in_flight))
 
-    def close_gates(self) -> None:
-        """Stop admitting requests (a run is stopping); waiting requests get `RunStopping`."""
+    def close_gates(self, reason: LotsdbError | None = None) -> None:
+        """Stop admitting requests (a run is stopping); waiting requests get `RunStopping`, which
+        repeats `reason` (a request answered from the cache may have swallowed the original)."""
+        if reason is not None and self._stop_reason is None:
+            self._stop_reason = reason
         for gate in list(self._gates.values()):
             gate.close()
 
@@ -252,12 +258,13 @@ class HttpClient:
 
         try:
             response, data = await self._send("GET", url, auth, headers=conditional, parse=parsed)
-        except (TemporarilyUnavailable, RateLimited):
+        except (TemporarilyUnavailable, RateLimited) as exc:
             if entry is None:
                 raise
-            self.stats.stale += 1
-            self._tracer.cached("GET", url, "stale")
-            return Fetched(parse(entry.body, entry.headers), url, from_cache=True, stale=True)
+            # Said once a run; a dump's summary counts the rest ("N served stale").
+            age = format_duration(max(0.0, self.env.wall_clock() - entry.stored_at))
+            self._warn(f"{exc.message}; using the copy cached {age} ago", once_key="stale")
+            return self._stale(url, entry, parse)
         data = checked(data, validate, url)
         revalidated = response.status == 304 and entry is not None
         if revalidated:
@@ -269,6 +276,9 @@ class HttpClient:
     def _offline(self, url: str, entry: CacheEntry | None, parse: Parse) -> Fetched:
         if entry is None:
             raise OfflineMiss(f"--offline: no cached copy of {strip_userinfo(url)}", hint="run once without --offline")
+        return self._stale(url, entry, parse)
+
+    def _stale(self, url: str, entry: CacheEntry, parse: Parse) -> Fetched:
         self.stats.stale += 1
         self._tracer.cached("GET", url, "stale")
         return Fetched(parse(entry.body, entry.headers), url, from_cache=True, stale=True)
@@ -368,7 +378,10 @@ class HttpClient:
                 self.stats.sent += 1
                 response = await self.transport.send(method, url, headers=headers, body=body)
         except GateClosed:
-            raise RunStopping("the run is stopping; request not sent") from None
+            reason = self._stop_reason
+            if reason is None:
+                raise RunStopping("the run is stopping; request not sent") from None
+            raise RunStopping(reason.message, hint=reason.hint) from None
         except Retryable as exc:
             self._tracer.failed(method, url, exc.reason)
             raise

@@ -108,13 +108,13 @@ class RetryPolicy:
         retries: int,
         max_wait: float,
         backoff_scale: float = 1.0,
-        on_stop: Callable[[], None] = lambda: None,
+        on_stop: Callable[[LotsdbError], None] = lambda error: None,
         wall_clock: Callable[[], float] = time.time,
     ) -> None:
         self.retries = retries
         self.max_wait = max_wait
         self.backoff_scale = backoff_scale
-        self._on_stop = on_stop  # closes the gates: a run that must stop sends nothing more
+        self._on_stop = on_stop  # closes the gates: a run that must stop sends nothing more (and says why)
         self._wall_clock = wall_clock
 
     def tell_gate(self, exc: Retryable, gate: HostGate, sent_at: float) -> None:
@@ -166,8 +166,9 @@ class RetryPolicy:
             announced = exc.retry_after
             wait = announced if announced is not None else max(UNANNOUNCED_429_PAUSE, full_jitter(attempt))
             if wait > self.max_wait:
-                self._on_stop()
-                raise self.rate_limited(exc, wait)
+                stop = self.rate_limited(exc, wait)
+                self._on_stop(stop)
+                raise stop
             return wait * self.backoff_scale
         return full_jitter(attempt) * self.backoff_scale
 
@@ -204,8 +205,9 @@ class RetryPolicy:
         if exc.status == 429:
             # Still rate-limited after every retry: the host wants fewer requests than any pacing
             # gives it, so stop the run instead of spending each remaining item's retries on 429s.
-            self._on_stop()
-            return self.rate_limited(exc, exc.retry_after or 60.0, kept_going=tries)
+            stop = self.rate_limited(exc, exc.retry_after or 60.0, kept_going=tries)
+            self._on_stop(stop)
+            return stop
         if exc.unreachable:
             return Unreachable(
                 f"{origin_of(url)}: {exc.reason} (after {tries} tries)",

@@ -88,6 +88,11 @@ class SharedBudget:
             self._warn(redis_down_message(self._url, exc), once_key=REDIS_DOWN)
             return fallback
 
+    def close(self) -> None:
+        """Let go of the Redis connections (a library user may open and close many clients)."""
+        self.enabled = False
+        self._redis.close()
+
     def paused_until(self) -> float:
         """Wall-clock time until which every process must wait (0 when not paused)."""
         value = self._guard(lambda: self._redis.get(f"{self._key}:pause"), None)
@@ -123,6 +128,7 @@ class SharedBudget:
         def add() -> None:
             pipe = self._redis.pipeline(transaction=False)
             pipe.incrby(f"{self._key}:ok", count)
+            pipe.expire(f"{self._key}:ok", STATE_TTL)
             pipe.incrby(f"{self._key}:ok:{second}", count)
             pipe.expire(f"{self._key}:ok:{second}", 5)
             pipe.execute()
@@ -238,3 +244,4 @@ class SharedHostGate(HostGate):
         if self.budget.enabled:
             self._report(self._clock())
         super().close()
+        self.budget.close()
