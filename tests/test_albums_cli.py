@@ -8,6 +8,7 @@ import fcntl
 import http.server
 import io
 import json
+import re
 import os
 import pty
 import signal
@@ -81,11 +82,15 @@ def test_import_from_url_goes_through_the_http_layer(cli: Cli, sandbox: Sandbox)
     thread.start()
     try:
         url = f"http://127.0.0.1:{server.server_port}/albums.csv"
-        result = cli("albums", "import", url)
+        result = cli("-v", "albums", "import", url)
         assert result.code == 3 and "42 inserted" in result.stderr
+        assert re.search(r"^GET http://127\.0\.0\.1:\d+/albums\.csv 200 \d+ms miss$", result.stderr, re.M)
+        again = cli("-v", "albums", "import", url)  # asked again, with its validator: the sheet may have changed
+        assert "42 unchanged" in again.stderr
+        assert re.search(r"^GET http://127\.0\.0\.1:\d+/albums\.csv 304 \d+ms revalidated$", again.stderr, re.M)
         server.shutdown()
-        cached = cli("albums", "import", url)  # the CSV itself is cached like any GET
-        assert "42 unchanged" in cached.stderr
+        offline = cli("--offline", "albums", "import", url)  # the cached copy serves --offline
+        assert "42 unchanged" in offline.stderr
     finally:
         server.server_close()
 

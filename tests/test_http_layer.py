@@ -289,3 +289,17 @@ def test_a_warm_dump_keeps_no_lot_body_in_memory(
         remembered = len(db.http.cache._read_ahead)
     assert len(lots) == 60 and all(result.lot is not None for result in lots)
     assert remembered == 0
+
+
+def test_a_closed_lotsdb_says_so(sandbox: Sandbox, isolated_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from lotsdb_cli import Lotsdb
+    from lotsdb_cli.errors import Closed
+
+    for name, value in sandbox.env().items():
+        monkeypatch.setenv(name, value)
+    with Lotsdb(load_settings()) as db:
+        assert len(list(db.dump(1000))) == 60
+    for use in (lambda: list(db.dump(1000)), lambda: db.run(db.catalog.event(1000)), lambda: db.albums.count()):
+        with pytest.raises(Closed, match="this Lotsdb is closed"):
+            use()
+    assert lot_requests(sandbox) == 60  # nothing was sent after the close

@@ -103,6 +103,7 @@ class Lotsdb:
     @property
     def albums(self) -> AlbumStore:
         if self._albums is None:
+            self._io.check_open()
             from lotsdb_cli.albums.store import AlbumStore
 
             self._albums = AlbumStore(self.settings.db_path)
@@ -205,8 +206,8 @@ class Lotsdb:
         return Refresh(self, albums, workers, fresh, RefreshSummary())
 
     def fetch_bytes(self, url: str) -> bytes:
-        """The body of a GET (a spreadsheet export), fetched anew each time: a sheet edited a minute
-        ago is read as it is now. It is stored in the HTTP cache for `--offline` runs.
+        """The body of a GET (a spreadsheet export), asked for anew each time (a cached copy is used
+        when the server answers 304, or fails): a sheet edited a minute ago is read as it is now.
 
         A `user:password@` in the URL is sent as Basic auth, never stored or shown, and never sent
         over plain http off this machine unless `allow_insecure` is set.
@@ -224,7 +225,7 @@ class Lotsdb:
                 f"{redact_url(url)}: refusing to send the URL's credentials over plain http",
                 hint="use an https:// URL, or set LOTSDB_ALLOW_INSECURE=1 to send credentials over plain http",
             )
-        return self.run(self.http.get_bytes(url, fresh=not self.settings.offline)).data
+        return self.run(self.http.get_bytes(url, revalidate=True)).data
 
     # -- cache and auth ------------------------------------------------------------------
     def cache_stats(self) -> dict[str, Any]:

@@ -114,6 +114,10 @@ class RunStopping(TemporarilyUnavailable):
     """A request was not sent because another one stopped the run (the gates are closed)."""
 
 
+class Closed(LotsdbError):
+    """The `Lotsdb` (or its I/O loop) was closed: nothing more can be sent through it."""
+
+
 def stops_the_run(error: LotsdbError) -> bool:
     """Errors that end a batch (a dump, a refresh) instead of failing one item of it.
 

@@ -30,10 +30,18 @@ class IoThread:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
+        self._closed = False
+
+    def check_open(self) -> None:
+        if self._closed:
+            from lotsdb_cli.errors import Closed
+
+            raise Closed("this Lotsdb is closed; open a new one (`with Lotsdb() as db:`)")
 
     @property
     def loop(self) -> asyncio.AbstractEventLoop:
         with self._lock:
+            self.check_open()
             if self._loop is None:
                 loop = asyncio.new_event_loop()
                 started = threading.Event()
@@ -51,7 +59,12 @@ class IoThread:
 
     def run(self, coroutine: Coroutine[Any, Any, T]) -> T:
         """Run `coroutine` on the loop and wait for its result (an interrupt cancels it)."""
-        job = _Job(self.loop, coroutine)
+        try:
+            loop = self.loop
+        except BaseException:
+            coroutine.close()  # never to run: no "never awaited" warning
+            raise
+        job = _Job(loop, coroutine)
         try:
             return job.result()
         except BaseException:
@@ -68,9 +81,15 @@ class IoThread:
             nonlocal room
             room = asyncio.Semaphore(STREAM_AHEAD)
             try:
-                async for batch in batches():
-                    await room.acquire()
-                    handoff.put(("items", batch))
+                source = batches()
+                try:
+                    async for batch in source:
+                        await room.acquire()
+                        handoff.put(("items", batch))
+                finally:
+                    aclose = getattr(source, "aclose", None)  # an async generator's workers end with it
+                    if aclose is not None:
+                        await aclose()
             except BaseException as exc:
                 handoff.put(("error", exc))
                 if isinstance(exc, asyncio.CancelledError):
@@ -86,7 +105,11 @@ class IoThread:
                     return
                 if kind == "error":
                     if isinstance(value, asyncio.CancelledError):
-                        return
+                        # Not our cancel (that comes after this loop): the loop was closed under
+                        # the stream. What came so far is not the whole stream.
+                        from lotsdb_cli.errors import Closed
+
+                        raise Closed("the stream was cut short: its Lotsdb was closed") from None
                     raise value
                 if room is not None:
                     loop.call_soon_threadsafe(room.release)
@@ -95,8 +118,10 @@ class IoThread:
             job.cancel_and_wait()
 
     def close(self, finish: Callable[[], Awaitable[None]] | None = None) -> None:
-        """Run `finish()` on the loop (closing sessions, flushing the cache), then stop the loop."""
+        """Run `finish()` on the loop (closing sessions, flushing the cache), then stop the loop;
+        nothing can run on it afterwards (`Closed`)."""
         with self._lock:
+            self._closed = True
             loop, thread = self._loop, self._thread
             self._loop = self._thread = None
         if loop is None or thread is None:

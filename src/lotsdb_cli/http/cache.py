@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 
 from lotsdb_cli.config import is_redis_url, redact_url
 from lotsdb_cli.http.store import CacheEntry, CorruptCache, EntrySummary, SQLiteStore, Store, cache_key
+from lotsdb_cli.http.urls import strip_userinfo
 
 if TYPE_CHECKING:
     from lotsdb_cli.config import Settings
@@ -47,6 +48,24 @@ def ttl_for(url: str, settings: Settings) -> float:
 def is_fresh(url: str, stored_at: float, settings: Settings, now: float) -> bool:
     """Whether an answer stored at `stored_at` is still fresh under this run's TTLs (so `--ttl 0` revalidates all)."""
     return now - stored_at < ttl_for(url, settings)
+
+
+def entry_for(
+    key: str,
+    url: str,
+    headers: dict[str, str],
+    body: bytes,
+    settings: Settings,
+    now: float,
+    revalidated: CacheEntry | None = None,
+) -> CacheEntry:
+    """What to store for a 200 (`headers`: the ones kept), or for a 304 that `revalidated` an entry."""
+    ttl = ttl_for(url, settings)
+    expires = now + ttl if ttl < 100 * 365 * 86400 else None
+    if revalidated is not None:
+        kept = {**revalidated.headers, **headers}
+        return CacheEntry(key, revalidated.url, 200, kept, revalidated.body, now, expires)
+    return CacheEntry(key, strip_userinfo(url), 200, headers, body, now, expires)
 
 
 def redis_down_message(location: str, exc: BaseException) -> str:

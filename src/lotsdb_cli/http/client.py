@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, fields
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlencode
 
 from lotsdb_cli.config import Settings, is_redis_url
@@ -36,7 +36,7 @@ from lotsdb_cli.errors import (
     RunStopping,
     TemporarilyUnavailable,
 )
-from lotsdb_cli.http.cache import HttpCache, is_fresh, loop_scheduler, open_store, ttl_for
+from lotsdb_cli.http.cache import HttpCache, entry_for, is_fresh, loop_scheduler, open_store
 from lotsdb_cli.http.gate import GateClosed, HostGate
 from lotsdb_cli.http.responses import (
     Validate,
@@ -59,6 +59,7 @@ if TYPE_CHECKING:
     from lotsdb_cli.env import Environment
     from lotsdb_cli.http.auth import BearerAuth, CatalogAuth, SpotifyAuth
 
+Reuse = Literal["fresh", "revalidated", "never"]
 Parse = Callable[[bytes, Mapping[str, str]], Any]
 
 
@@ -227,18 +228,24 @@ class HttpClient:
         fresh: bool = False,
     ) -> Fetched:
         """GET `url` and parse its JSON body, from the cache when fresh (unless `fresh`)."""
-        return await self._get(with_params(url, params), auth, parse_json, validate, fresh)
+        return await self._get(with_params(url, params), auth, parse_json, validate, "never" if fresh else "fresh")
 
-    async def get_bytes(self, url: str, *, fresh: bool = False) -> Fetched:
-        """GET `url` and return its body as bytes (CSV exports), cached like everything else."""
-        return await self._get(url, None, lambda body, headers: body, None, fresh)
+    async def get_bytes(self, url: str, *, revalidate: bool = False) -> Fetched:
+        """GET `url` and return its body as bytes (CSV exports), cached like everything else;
+        `revalidate`: a cached copy is used only after the server says it is unchanged (304)."""
+        return await self._get(url, None, lambda body, headers: body, None, "revalidated" if revalidate else "fresh")
 
     async def _get(
-        self, url: str, auth: BearerAuth | None, parse: Parse, validate: Validate | None, fresh: bool
+        self, url: str, auth: BearerAuth | None, parse: Parse, validate: Validate | None, reuse: Reuse
     ) -> Fetched:
+        """GET through the cache; `reuse`: a cached copy is used when fresh, only once revalidated, or never."""
         key = cache_key("GET", url)
-        entry = None if fresh or self.settings.refresh or self.settings.no_cache else self.cache.get(key)
-        if entry is not None and is_fresh(url, entry.stored_at, self.settings, self.env.wall_clock()):
+        entry = None if reuse == "never" or self.settings.refresh or self.settings.no_cache else self.cache.get(key)
+        if (
+            entry is not None
+            and reuse == "fresh"
+            and is_fresh(url, entry.stored_at, self.settings, self.env.wall_clock())
+        ):
             try:
                 data = checked(parse(entry.body, entry.headers), validate, url)
             except BadResponse:
@@ -286,17 +293,8 @@ class HttpClient:
     def _store(self, key: str, url: str, response: RawResponse, revalidated: CacheEntry | None) -> None:
         if self.settings.no_cache or (response.status != 200 and revalidated is None):
             return
-        now = self.env.wall_clock()
-        ttl = ttl_for(url, self.settings)
-        expires = now + ttl if ttl < 100 * 365 * 86400 else None
-        if revalidated is not None:
-            kept = {**revalidated.headers, **kept_headers(response.headers)}
-            entry = CacheEntry(key, revalidated.url, 200, kept, revalidated.body, now, expires)
-        else:
-            entry = CacheEntry(
-                key, strip_userinfo(url), 200, kept_headers(response.headers), response.body, now, expires
-            )
-        self.cache.put(entry)
+        kept = kept_headers(response.headers)
+        self.cache.put(entry_for(key, url, kept, response.body, self.settings, self.env.wall_clock(), revalidated))
 
     def invalidate(self, url: str, params: Mapping[str, Any] | None = None) -> None:
         """Drop the cached copy of a GET so the next read is fresh."""
