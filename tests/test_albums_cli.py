@@ -8,9 +8,9 @@ import fcntl
 import http.server
 import io
 import json
-import re
 import os
 import pty
+import re
 import signal
 import sqlite3
 import struct
