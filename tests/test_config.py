@@ -63,6 +63,10 @@ def shown(home: Path, *args: str, **env: str) -> dict[str, dict[str, object]]:
         ("REQUESTS_CA_BUNDLE", "/no/such/ca.pem", "no such file or directory"),
         ("CURL_CA_BUNDLE", "/no/such/ca.pem", "no such file or directory"),
         ("SSL_CERT_FILE", "/no/such/ca.pem", "no such file or directory"),
+        ("LOTSDB_TIMEOUT", "nan", "out of range: 'nan'; expected a number of seconds from 0.1 to 86400"),
+        ("LOTSDB_TIMEOUT", "soon", "not a number: 'soon'"),
+        ("LOTSDB_MAX_WAIT", "inf", "out of range: 'inf'; expected a number of seconds from 0 to 604800"),
+        ("LOTSDB_RETRIES", "101", "not a whole number in range: '101'; expected a whole number from 0 to 100"),
     ],
 )
 def test_a_bad_environment_variable_is_named(isolated_home: Path, variable: str, value: str, expected: str) -> None:
@@ -246,6 +250,19 @@ def test_option_beats_environment_beats_file_beats_default(isolated_home: Path) 
     assert from_env["spotify_market"]["source"] == f"config file ({path}:spotify_market)"
     from_option = shown(isolated_home, "--ttl", "90s", LOTSDB_TTL="2h")
     assert from_option["ttl"] == {"setting": "ttl", "value": 90, "source": "option (--ttl)"}
+
+
+def test_timeout_retries_and_max_wait_are_settings_too(isolated_home: Path) -> None:
+    path = write_config(isolated_home, "timeout = 60\nretries = 5\nmax_wait = 30.5\n")
+    settings = shown(isolated_home, LOTSDB_RETRIES="7")
+    assert settings["timeout"] == {"setting": "timeout", "value": 60, "source": f"config file ({path}:timeout)"}
+    assert settings["retries"] == {"setting": "retries", "value": 7, "source": "environment (LOTSDB_RETRIES)"}
+    assert settings["max_wait"]["value"] == 30.5
+    assert shown(isolated_home, "--timeout", "5")["timeout"] == {
+        "setting": "timeout",
+        "value": 5,
+        "source": "option (--timeout)",
+    }
 
 
 def test_ca_bundle_sources_in_order(isolated_home: Path, tmp_path: Path) -> None:

@@ -76,6 +76,10 @@ def _toml_type(value: Any) -> str:
 def _text(value: Any, accepted: str) -> str:
     if not isinstance(value, str):
         raise InvalidValue(f"a TOML {_toml_type(value)}, not a string", accepted)
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:  # bytes in the environment that are not UTF-8 (kept as surrogates)
+        raise InvalidValue("not UTF-8 text", accepted) from None
     return value
 
 
@@ -186,6 +190,33 @@ def _ttl(value: Any) -> float:
         raise InvalidValue(exc.problem, exc.hint or f"use {DURATION_FORMS}") from None
 
 
+def _seconds(low: float, high: float) -> Callable[[Any], float]:
+    accepted = f"expected a number of seconds from {low:g} to {high:g}"
+
+    def parse(value: Any) -> float:
+        if isinstance(value, bool) or not isinstance(value, int | float | str):
+            raise InvalidValue(f"a TOML {_toml_type(value)}, not a number", accepted)
+        try:
+            seconds = float(value)
+        except ValueError:
+            raise InvalidValue("not a number", accepted) from None
+        if not low <= seconds <= high:  # false for nan too
+            raise InvalidValue("out of range", accepted)
+        return seconds
+
+    return parse
+
+
+def _retries(value: Any) -> int:
+    accepted = f"expected a whole number from 0 to {MAX_RETRIES}"
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise InvalidValue(f"a TOML {_toml_type(value)}, not an integer", accepted)
+    text = str(value).strip()
+    if not (text.isascii() and text.isdigit()) or int(text) > MAX_RETRIES:
+        raise InvalidValue("not a whole number in range", accepted)
+    return int(text)
+
+
 def _market(value: Any) -> str:
     accepted = "expected a two-letter country code, e.g. US, GB, DE"
     text = _text(value, accepted).strip()
@@ -243,6 +274,9 @@ _FIELDS = (
     _Field("cache", ("LOTSDB_CACHE",), _cache),
     _Field("db", ("LOTSDB_DB",), _db),
     _Field("ttl", ("LOTSDB_TTL",), _ttl),
+    _Field("timeout", ("LOTSDB_TIMEOUT",), _seconds(0.1, MAX_TIMEOUT)),
+    _Field("retries", ("LOTSDB_RETRIES",), _retries),
+    _Field("max_wait", ("LOTSDB_MAX_WAIT",), _seconds(0, MAX_MAX_WAIT)),
     _Field("catalog_url", ("LOTSDB_CATALOG_URL",), _origin(DEFAULT_CATALOG_URL)),
     _Field("identity_url", ("LOTSDB_IDENTITY_URL",), _identity_url),
     _Field("username", ("LOTSDB_USERNAME",), _plain_text),

@@ -35,3 +35,33 @@ def test_a_damaged_run_log_fails_no_command(cli: Cli, sandbox: Sandbox, isolated
     runs = json.loads(stats.stdout)["recent_runs"]
     assert [run["command"] for run in runs] == ["events show", "events show"]  # the garbage is gone
     assert all(json.loads(line)["command"] for line in log.read_text().splitlines())
+
+
+@pytest.mark.parametrize("args", [["-vv", "cache", "stats"], ["cache", "stats", "-vv"], ["-v", "-v", "cache", "stats"]])
+def test_a_bug_shows_its_traceback_at_vv_only(cli: Cli, monkeypatch: pytest.MonkeyPatch, args: list[str]) -> None:
+    from lotsdb_cli.api import Lotsdb
+
+    def broken(self: Lotsdb) -> None:
+        raise RuntimeError("a bug in the code")
+
+    monkeypatch.setattr(Lotsdb, "cache_stats", broken)
+    quiet = cli("cache", "stats")
+    assert quiet.code == 1 and "a bug in the code" in quiet.stderr and "Traceback" not in quiet.stderr
+    assert "run again with -vv" in quiet.stderr
+    loud = cli(*args)
+    assert loud.code == 1 and "Traceback (most recent call last)" in loud.stderr and "RuntimeError" in loud.stderr
+
+
+def test_bytes_that_are_not_utf8_in_a_setting_are_a_configuration_error(isolated_home: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "LOTSDB_HOME": str(isolated_home)}
+    env_bytes = {os.fsencode(k): os.fsencode(v) for k, v in env.items()}
+    env_bytes[b"LOTSDB_USERNAME"] = b"\xff\xfe"
+    done = subprocess.run(
+        [sys.executable, "-m", "lotsdb_cli", "config", "show"], env=env_bytes, capture_output=True, timeout=60
+    )
+    assert done.returncode == 4
+    assert b"LOTSDB_USERNAME: not UTF-8 text" in done.stderr and b"Traceback" not in done.stderr

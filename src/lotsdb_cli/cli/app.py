@@ -190,7 +190,7 @@ def run(argv: Sequence[str] | None = None) -> int:
                     args = hoist_global_options(command, args)
                 except MissingValue as exc:
                     return _usage_error(str(exc))
-                with command.make_context("lotsdb", args) as ctx:
+                with command.make_context("lotsdb", list(args)) as ctx:  # Click consumes the list it is given
                     command.invoke(ctx)
             finally:
                 _flush_stdout()
