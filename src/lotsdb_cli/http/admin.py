@@ -63,5 +63,10 @@ def clear_cache(
 
 
 def _matches(url: str, pattern: str) -> bool:
+    """`pattern` against the whole URL, the URL without its scheme, or (a pattern that starts with
+    `/`) its path and query: `'*/api/Lot/*'` and `'/api/Lot/*'` name the same entries."""
     bare = url.split("://", 1)[-1]
+    if pattern.startswith("/"):
+        _, slash, path = bare.partition("/")
+        return fnmatch(slash + path, pattern)
     return fnmatch(url, pattern) or fnmatch(bare, pattern)
