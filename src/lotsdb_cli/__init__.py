@@ -9,8 +9,7 @@ with Lotsdb() as db:
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
+TYPE_CHECKING = False  # (not `typing`'s: the package loads nothing at start, so an early Ctrl-C finds our handler)
 __version__ = "0.1.0"
 __all__ = ["Environment", "Lotsdb", "Settings", "__version__", "load_settings"]
 
@@ -20,7 +19,7 @@ if TYPE_CHECKING:
     from lotsdb_cli.env import Environment
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> object:
     # Imported on first use, so that `lotsdb --version` loads none of it.
     if name == "Lotsdb":
         from lotsdb_cli.api import Lotsdb

@@ -60,11 +60,10 @@ class IoThread:
     def run(self, coroutine: Coroutine[Any, Any, T]) -> T:
         """Run `coroutine` on the loop and wait for its result (an interrupt cancels it)."""
         try:
-            loop = self.loop
+            job = _Job(self.loop, coroutine)
         except BaseException:
-            coroutine.close()  # never to run: no "never awaited" warning
+            coroutine.close()  # never to run (closed, or interrupted before it was handed over): no warning
             raise
-        job = _Job(loop, coroutine)
         try:
             return job.result()
         except BaseException:
@@ -127,26 +126,38 @@ class IoThread:
         if loop is None or thread is None:
             return
 
+        async def cancel_the_rest() -> None:
+            tasks = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+            for task in tasks:
+                task.cancel()
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), CANCEL_WAIT)
+
         async def wind_down() -> None:
             try:
                 if finish is not None:
                     await finish()
-            finally:
-                tasks = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
-                for task in tasks:
-                    task.cancel()
-                with contextlib.suppress(Exception):
-                    await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), CANCEL_WAIT)
+            except GeneratorExit:
+                raise  # discarded with the loop (a second Ctrl-C): there is no loop left to clean up on
+            except BaseException:
+                await cancel_the_rest()
+                raise
+            await cancel_the_rest()
 
-        future = asyncio.run_coroutine_threadsafe(wind_down(), loop)
+        closing = wind_down()
+        future = asyncio.run_coroutine_threadsafe(closing, loop)
         try:
             future.result(timeout=CANCEL_WAIT * 2)
         except concurrent.futures.TimeoutError:
             pass
+        except BaseException:  # a second interrupt while winding down: stop now
+            future.cancel()
+            raise
         finally:
             loop.call_soon_threadsafe(loop.stop)
             thread.join(CANCEL_WAIT)
             if not thread.is_alive():
+                closing.close()  # not started, or stopped half-way: ended here, without a warning
                 loop.close()
 
 

@@ -229,3 +229,61 @@ def test_a_full_stdout_is_one_error_line(cli: Cli, sandbox: Sandbox, tmp_path: P
     assert result.returncode == 1
     assert_one_error_line(result.stderr)
     assert "cannot write standard output: No space left on device" in result.stderr
+
+
+def test_two_quick_interrupts_stop_without_a_traceback(cli: Cli, sandbox: Sandbox, tmp_path: Path) -> None:
+    """A second Ctrl-C (or SIGTERM) while the first one's clean-up runs: still one line and 130/143."""
+    import time
+
+    sandbox.set(latency_ms=SLOW_MS)
+    for second in (signal.SIGINT, signal.SIGTERM, signal.SIGINT):
+        out = tmp_path / "lots.jsonl"
+        proc = cli.popen("--no-cache", "lots", "dump", str(EVENT), "--workers", "8", "-o", str(out))
+        wait_for_answers(sandbox, LOT_ROUTE, 4, proc)
+        sandbox.reset()
+        proc.send_signal(signal.SIGINT)
+        time.sleep(0.002)
+        if proc.poll() is None:
+            proc.send_signal(second)
+        _, stderr = finish(proc)
+        # A SIGTERM after the clean-up (its handler gone) ends the process by the signal, as shells expect.
+        assert proc.returncode in (130, 143, -signal.SIGTERM), (proc.returncode, stderr)
+        assert_no_crash(stderr)
+        assert "Exception ignored" not in stderr and "never awaited" not in stderr
+        assert not out.exists() and leftovers(tmp_path, out.name) == []
+
+
+def test_ctrl_c_while_the_tool_starts_is_one_line(cli: Cli, isolated_home: Path) -> None:
+    """While its modules load (the first few milliseconds are the interpreter's own start)."""
+    import time
+
+    for delay in (0.08, 0.15, 0.25):
+        proc = cli.popen("cache", "stats")
+        time.sleep(delay)
+        proc.send_signal(signal.SIGINT)
+        _, stderr = finish(proc)
+        if proc.returncode == 0:
+            continue  # done before the signal came
+        assert proc.returncode == 130, stderr
+        assert stderr.strip().splitlines()[-1] == "interrupted" and "Traceback" not in stderr, stderr
+        assert "never awaited" not in stderr
+
+
+def test_a_hangup_that_nohup_ignores_is_ignored(cli: Cli, sandbox: Sandbox, tmp_path: Path) -> None:
+    out = tmp_path / "lots.jsonl"
+    sandbox.set(latency_ms=SLOW_MS)
+    proc = cli.popen(
+        "lots",
+        "dump",
+        str(EVENT),
+        "--workers",
+        "4",
+        "-o",
+        str(out),
+        preexec_fn=lambda: signal.signal(signal.SIGHUP, signal.SIG_IGN),  # what `nohup` does
+    )
+    wait_for_answers(sandbox, LOT_ROUTE, 10, proc)
+    proc.send_signal(signal.SIGHUP)
+    _, stderr = finish(proc)
+    assert proc.returncode == 0, stderr
+    assert len(out.read_text().splitlines()) == LOTS

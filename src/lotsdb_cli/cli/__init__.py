@@ -12,6 +12,9 @@ def main() -> None:
 
         print(f"lotsdb {__version__}")
         return
-    from lotsdb_cli.cli.app import main as run
-
+    try:
+        from lotsdb_cli.cli.app import main as run
+    except KeyboardInterrupt:  # Ctrl-C while the modules load, before any handler is in place
+        sys.stderr.write("interrupted\n")
+        sys.exit(130)
     run()

@@ -175,12 +175,12 @@ def run(argv: Sequence[str] | None = None) -> int:
     from lotsdb_cli.cli.argv import MissingValue, hoist_global_options
     from lotsdb_cli.cli.errors import exit_status_for, verbosity_of
 
-    command = typer.main.get_command(app)
     args = list(sys.argv[1:] if argv is None else argv)
     _stand_in_for_closed_streams()
-    if os.environ.get(COMPLETE_VARIABLE):  # the shell asks for completions (see --show-completion)
-        return _complete(command, args)
     try:
+        command = typer.main.get_command(app)  # a Ctrl-C this early is still "interrupted", 130
+        if os.environ.get(COMPLETE_VARIABLE):  # the shell asks for completions (see --show-completion)
+            return _complete(command, args)
         with _stop_signals():
             try:
                 completion = _completion_for(args)
@@ -219,6 +219,8 @@ def _stop_signals() -> Iterator[None]:
     previous: dict[signal.Signals, Any] = {}
     try:
         for signum in (signal.SIGTERM, signal.SIGHUP):
+            if signal.getsignal(signum) is signal.SIG_IGN:
+                continue  # `nohup` (or a parent) asked for this one to be ignored: keep it so
             previous[signum] = signal.signal(signum, stop)
     except ValueError:  # not the main thread (a test runner's worker): leave signals alone
         pass

@@ -121,7 +121,11 @@ def clear(
     expired: Annotated[bool, typer.Option("--expired", help="Only entries past their freshness.")] = False,
     url_pattern: Annotated[
         str | None,
-        typer.Option("--url-pattern", metavar="GLOB", help="Only URLs matching this glob, e.g. '*/api/Lot/*' (or a path: '/api/Lot/*')."),
+        typer.Option(
+            "--url-pattern",
+            metavar="GLOB",
+            help="Only URLs matching this glob: '*/api/Lot/*', or a path: '/api/Lot/*'.",
+        ),
     ] = None,
 ) -> None:
     """Remove cache entries (all of them, unless narrowed).
