@@ -225,6 +225,26 @@ def test_a_seller_without_a_name_is_an_empty_cell(cli: Cli) -> None:
         assert rows[str(event["id"])]["sellers"] == ""
 
 
+@pytest.mark.parametrize("logged_in", [False, True])
+def test_auth_status_has_the_same_fields_in_every_format(cli: Cli, logged_in: bool) -> None:
+    if logged_in:
+        assert cli("lots", "show", "100000").code == 0  # a token is stored, with its expiry
+    statuses = json.loads(cli("auth", "status", "--format", "json").stdout)
+    assert {"identity_url", "username", "token_url", "client_id"} <= {name for row in statuses for name in row}
+    assert ("expires_at" in statuses[0]) is logged_in
+    lines = [json.loads(line) for line in cli("auth", "status", "--format", "jsonl").stdout.splitlines()]
+    csv_rows = list(csv.DictReader(io.StringIO(cli("auth", "status", "--format", "csv").stdout)))
+    table = Cli({**cli.env, "COLUMNS": "400"})("auth", "status", "--format", "table").stdout.splitlines()
+    assert lines == statuses and len(csv_rows) == len(statuses)
+    for status, csv_row, table_row in zip(statuses, csv_rows, table[2:], strict=True):
+        for name, value in status.items():
+            shown = "" if value is None else str(value)
+            assert csv_row[name] == shown, name
+            assert shown in table_row, name
+        assert set(table[0].split()) == set(csv_row)  # every field has a column, none of them cut
+        assert all(csv_row[name] == "" for name in csv_row if name not in status)
+
+
 # What a terminal sees
 
 
