@@ -279,6 +279,20 @@ def test_json_is_indented_on_a_terminal_and_compact_in_a_pipe(cli: Cli) -> None:
     assert piped.stdout.count("\n") == 1
 
 
+def test_a_dump_as_json_is_indented_on_a_terminal_like_every_json_output(cli: Cli, tmp_path: Path) -> None:
+    code, on_screen, stderr = on_terminal(cli, "lots", "dump", str(EVENT), "--format", "json")
+    assert code == 0, stderr
+    piped = cli("lots", "dump", str(EVENT), "--format", "json")
+    assert json.loads(on_screen) == json.loads(piped.stdout) and len(json.loads(on_screen)) == LOTS
+    assert on_screen.startswith('[\n  {\n    "id": 100000,\n    "customerItemId": ')
+    assert on_screen.endswith("\n  }\n]\n")
+    assert piped.stdout.count("\n") == LOTS + 2  # piped: one compact object per line
+    # A file is no terminal, even when the command runs on one.
+    code, _, stderr = on_terminal(cli, "lots", "dump", str(EVENT), "-o", str(tmp_path / "lots.json"))
+    assert code == 0, stderr
+    assert (tmp_path / "lots.json").read_text() == piped.stdout
+
+
 # Interrupted, or the reader went away
 
 
