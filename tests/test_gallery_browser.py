@@ -243,3 +243,68 @@ def test_hostile_values_stay_text_and_load_nothing_from_elsewhere(browser: Any, 
     assert requested == [site.hostile.as_uri()]  # no image from evil.example, no javascript: URL followed
     assert "<script>alert(1)</script>" in titles and "Quote \" and ' and &amp;" in titles
     assert '=HYPERLINK("https://evil.example")' in artists and "<img src=x onerror=alert(3)>" in artists
+
+
+# Long unbroken values (a genre of 200 characters, template-injection attempts) wrap inside their card.
+UNBROKEN = "{{constructor.constructor('alert(13)')()}}" + "x" * 158
+CONTAINED = """() => Array.from(document.querySelectorAll("#albums .card"), (card) => {
+  const box = card.getBoundingClientRect();
+  const parts = Array.from(card.querySelectorAll(".title, .artist, .meta, .note"), (part) => {
+    const inner = part.getBoundingClientRect();
+    return {
+      text: part.className,
+      inside: inner.left >= box.left - 0.5 && inner.right <= box.right + 0.5,
+      clipped: part.scrollWidth > part.clientWidth + 1,
+    };
+  });
+  return {
+    parts,
+    clipped: card.scrollWidth > card.clientWidth + 1 || card.scrollHeight > card.clientHeight + 1,
+    width: box.width,
+  };
+})"""
+
+
+@pytest.fixture(scope="module")
+def unbroken(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from lotsdb_cli.albums.models import AlbumCard
+
+    def card(number: int, **values: Any) -> AlbumCard:
+        fields: dict[str, Any] = {
+            "id": number,
+            "spotify_id": album_id(1, number),
+            "artist": "Sigur Rós",
+            "title": "Ágætis byrjun",
+            "genre": "Post-Rock",
+            "year": 1999,
+            "cover_url": None,
+            "spotify_url": None,
+            "not_found": False,
+        }
+        return AlbumCard(**{**fields, **values})
+
+    cards = [
+        card(1, genre=UNBROKEN),
+        card(2, title=UNBROKEN, artist="src=javascript:alert(14)>" * 8),
+        card(3, genre="src=javascript:alert(14)>" * 8, spotify_id=None),  # with its "No Spotify link" note
+        card(4),
+    ]
+    page_file = tmp_path_factory.mktemp("unbroken") / "unbroken.html"
+    with open(page_file, "w", encoding="utf-8") as stream:
+        write_gallery(stream, cards, spotify_api_url="http://127.0.0.1:9")
+    return page_file
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_a_long_unbroken_genre_or_title_stays_inside_its_card(browser: Any, unbroken: Path, width: int) -> None:
+    with opened(browser, unbroken, width) as page:
+        assert page.evaluate(LAYOUT)["overflow"] <= 0
+        cards = page.evaluate(CONTAINED)
+        assert len(cards) == 4
+        widths = {round(card["width"]) for card in cards}
+        assert len(widths) == 1  # a long value does not widen its column either
+        for card in cards:
+            assert not card["clipped"], card
+            assert all(part["inside"] and not part["clipped"] for part in card["parts"]), card
+        meta = page.locator(f"{TILES} .meta").first
+        assert UNBROKEN in meta.inner_text().replace("\n", "")  # wrapped, not cut

@@ -23,6 +23,7 @@ import pytest
 from conftest import Cli
 
 from lotsdb_cli.lots import CSV_COLUMNS
+from lotsdb_cli.output import display_width
 from lotsdb_cli.sandbox import Sandbox
 
 EVENT = 1000  # 60 lots in the shared sandbox fixture
@@ -225,29 +226,117 @@ def test_a_seller_without_a_name_is_an_empty_cell(cli: Cli) -> None:
         assert rows[str(event["id"])]["sellers"] == ""
 
 
+@pytest.mark.parametrize("logged_in", [False, True])
+def test_auth_status_has_the_same_fields_in_every_format(cli: Cli, logged_in: bool) -> None:
+    if logged_in:
+        assert cli("lots", "show", "100000").code == 0  # a token is stored, with its expiry
+    statuses = json.loads(cli("auth", "status", "--format", "json").stdout)
+    assert {"identity_url", "username", "token_url", "client_id"} <= {name for row in statuses for name in row}
+    assert ("expires_at" in statuses[0]) is logged_in
+    lines = [json.loads(line) for line in cli("auth", "status", "--format", "jsonl").stdout.splitlines()]
+    csv_rows = list(csv.DictReader(io.StringIO(cli("auth", "status", "--format", "csv").stdout)))
+    table = Cli({**cli.env, "COLUMNS": "400"})("auth", "status", "--format", "table").stdout.splitlines()
+    assert lines == statuses and len(csv_rows) == len(statuses)
+    for status, csv_row, table_row in zip(statuses, csv_rows, table[2:], strict=True):
+        for name, value in status.items():
+            shown = "" if value is None else str(value)
+            assert csv_row[name] == shown, name
+            assert shown in table_row, name
+        assert set(table[0].split()) == set(csv_row)  # every field has a column, none of them cut
+        assert all(csv_row[name] == "" for name in csv_row if name not in status)
+
+
 # What a terminal sees
 
 
+def fitted(stdout: str, columns: int) -> list[str]:
+    """The lines of a terminal's output, checked: none wider than the terminal, nothing cut with an ellipsis."""
+    lines = stdout.splitlines()
+    assert lines and all(display_width(line) <= columns for line in lines), stdout
+    assert "…" not in stdout, stdout
+    return lines
+
+
 def test_on_a_terminal_tables_fit_its_width(cli: Cli) -> None:
+    events = json.loads(cli("events", "list", "--all", "--format", "json").stdout)
     code, stdout, stderr = on_terminal(cli, "events", "list", "--all", columns=80)
     assert code == 0, stderr
-    lines = stdout.splitlines()
-    assert lines[0].startswith("id ") and len(lines) > 3
-    assert all(len(line) <= 80 for line in lines), stdout
-    assert "warning: left out" in stderr
+    lines = fitted(stdout, 80)
+    assert "warning" not in stderr  # no column left out
+    # Nine columns with their headers whole do not fit in 80: one record per event, as psql's \x auto.
+    ids = [line.split() for line in lines if line.startswith("id ")]
+    assert ids == [["id", str(event["id"])] for event in events]
+    assert lines[0].startswith("-[ RECORD 1 ]")
     wide = Cli({**cli.env, "COLUMNS": "200"})("events", "list", "--all", "--format", "table")
     assert wide.code == 0 and "warning" not in wide.stderr
-    assert 80 < max(len(line) for line in wide.stdout.splitlines()) <= 200
+    assert wide.stdout.splitlines()[0].split() == [
+        "id", "title", "startDate", "endDate", "isCompleted", "agent", "customerCatalogId", "sellers", "lots"
+    ]  # fmt: skip
+    assert max(len(line) for line in fitted(wide.stdout, 200)) > 80
 
 
-def test_on_a_terminal_a_show_view_keeps_urls_whole(cli: Cli) -> None:
+def value_lines(lines: list[str], name: str) -> str:
+    """A field's value in a field/value view, its continuation lines joined (without spaces)."""
+    start = next(index for index, line in enumerate(lines) if line.split(" ", 1)[0] == name)
+    value = lines[start][len(name) :]
+    for line in lines[start + 1 :]:
+        if not line.startswith(" "):
+            break
+        value += line
+    return "".join(value.split())
+
+
+def test_on_a_terminal_a_show_view_wraps_urls_without_cutting_them(cli: Cli) -> None:
     assert cli("albums", "import", str(SAMPLE)).code == 3
     assert cli("albums", "refresh", "--album-id", "1").code == 0
     shown = json.loads(cli("albums", "show", "1", "--format", "json").stdout)
     code, stdout, stderr = on_terminal(cli, "albums", "show", "1", columns=60)
     assert code == 0, stderr
-    for url in (shown["cover_url"], shown["spotify_url"]):
-        assert url and any(line.endswith(url) for line in stdout.splitlines())
+    lines = fitted(stdout, 60)
+    for name in ("cover_url", "spotify_url", "spotify_id"):
+        assert shown[name] and value_lines(lines, name) == shown[name]
+    assert "spotify_url   https://open.spotify.com/album/" in lines  # broken after a slash
+
+
+@pytest.mark.parametrize("columns", [80, 40])
+def test_on_a_terminal_a_lot_and_its_overrides_fit_with_every_header_whole(cli: Cli, columns: int) -> None:
+    lot = json.loads(cli("lots", "show", "100004", "--format", "json").stdout)
+    assert len(lot["overridenData"]) == 2
+    code, stdout, stderr = on_terminal(cli, "lots", "show", "100004", columns=columns)
+    assert code == 0, stderr
+    lines = fitted(stdout, columns)
+    overrides = lines[lines.index("overridenData:") + 1 : lines.index("catalogs:")]
+    # Fourteen columns do not fit in 80 with their headers whole: each override is a record.
+    rules = [line.split("]")[0] for line in overrides if line.startswith("-[ RECORD")]
+    assert rules == ["-[ RECORD 1 ", "-[ RECORD 2 "]
+    names = [line.split(" ", 1)[0] for line in overrides if line and not line.startswith((" ", "-["))]
+    assert names == list(lot["overridenData"][0]) * 2
+    for entry in lot["overridenData"]:
+        assert entry["notedConditions"] in stdout
+
+
+def test_on_a_terminal_cache_stats_keep_their_headers_whole(cli: Cli) -> None:
+    for command in (["sellers", "list"], ["events", "list", "--all"], ["lots", "show", "100004"]):
+        assert cli(*command, "--format", "json").code == 0
+    code, stdout, stderr = on_terminal(cli, "cache", "stats", columns=80)
+    assert code == 0, stderr
+    lines = fitted(stdout, 80)
+    runs = lines[lines.index("recent_runs:") + 1 :]
+    names = {line.split()[0] for line in runs if line and not line.startswith("-[")} or set(runs[0].split())
+    fields = {"at", "command", "sent", "cache_hits", "cache_misses", "stale", "revalidated", "retries", "throttled"}
+    assert names == fields
+
+
+def test_on_a_terminal_config_show_names_every_variable_whole(cli: Cli) -> None:
+    settings = json.loads(cli("config", "show", "--format", "json").stdout)
+    code, stdout, stderr = on_terminal(cli, "config", "show", columns=80)
+    assert code == 0, stderr
+    lines = fitted(stdout, 80)
+    assert lines[0].split() == ["setting", "value", "source"]
+    words = {word for line in lines for word in line.split()}
+    variables = {item["source"].split()[-1] for item in settings if item["source"].startswith("environment")}
+    assert "(LOTSDB_SPOTIFY_ACCOUNTS_URL)" in variables and variables <= words  # each name whole on a line
+    assert {item["setting"] for item in settings} <= {line.split()[0] for line in lines[2:] if line[:1] != " "}
 
 
 def test_json_is_indented_on_a_terminal_and_compact_in_a_pipe(cli: Cli) -> None:
@@ -257,6 +346,20 @@ def test_json_is_indented_on_a_terminal_and_compact_in_a_pipe(cli: Cli) -> None:
     assert json.loads(on_screen) == json.loads(piped.stdout)
     assert on_screen.startswith('{\n  "id": 1,')
     assert piped.stdout.count("\n") == 1
+
+
+def test_a_dump_as_json_is_indented_on_a_terminal_like_every_json_output(cli: Cli, tmp_path: Path) -> None:
+    code, on_screen, stderr = on_terminal(cli, "lots", "dump", str(EVENT), "--format", "json")
+    assert code == 0, stderr
+    piped = cli("lots", "dump", str(EVENT), "--format", "json")
+    assert json.loads(on_screen) == json.loads(piped.stdout) and len(json.loads(on_screen)) == LOTS
+    assert on_screen.startswith('[\n  {\n    "id": 100000,\n    "customerItemId": ')
+    assert on_screen.endswith("\n  }\n]\n")
+    assert piped.stdout.count("\n") == LOTS + 2  # piped: one compact object per line
+    # A file is no terminal, even when the command runs on one.
+    code, _, stderr = on_terminal(cli, "lots", "dump", str(EVENT), "-o", str(tmp_path / "lots.json"))
+    assert code == 0, stderr
+    assert (tmp_path / "lots.json").read_text() == piped.stdout
 
 
 # Interrupted, or the reader went away

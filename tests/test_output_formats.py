@@ -158,6 +158,27 @@ def test_record_writer_streams_json_rows_as_they_come() -> None:
     assert json.loads(stream.getvalue()) == [{"id": 1}, {"id": 2}]
 
 
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_a_json_array_is_indented_on_a_terminal_and_still_streams() -> None:
+    screen = Terminal()
+    writer = RecordWriter(screen, "json")  # no `pretty`: the stream says whether it is a terminal
+    writer.write({"id": 1, "tags": ["a"]})
+    assert screen.getvalue() == '[\n  {\n    "id": 1,\n    "tags": [\n      "a"\n    ]\n  }'  # out before the next
+    writer.write({"id": 2})
+    writer.close()
+    assert json.loads(screen.getvalue()) == [{"id": 1, "tags": ["a"]}, {"id": 2}]
+    piped = io.StringIO()
+    write_records([{"id": 1}, {"id": 2}], "json", piped)
+    assert piped.getvalue() == '[\n{"id":1},\n{"id":2}\n]\n'
+    forced = io.StringIO()
+    write_records([{"id": 1}], "json", forced, pretty=True)
+    assert forced.getvalue() == '[\n  {\n    "id": 1\n  }\n]\n'
+
+
 def test_empty_lists_in_every_format() -> None:
     expected: dict[str, Any] = {"json": [], "jsonl": "", "csv": "", "table": "(none)\n"}
     for fmt in FORMATS:

@@ -37,7 +37,11 @@ _CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _COMBINING_MARKS = re.compile("[\u0300-\u036f]")
 
 # `.cover img::after` is drawn only for an image that failed (no network, a stopped sandbox): the
-# placeholder then stands where the browser would show its broken-image icon.
+# placeholder then stands where the browser would show its broken-image icon. Text from a spreadsheet
+# may hold a run of hundreds of characters without a space: every text breaks anywhere
+# (`overflow-wrap:anywhere`) and a tile may be narrower than its content (`min-width:0`), so such a
+# value wraps inside its card instead of widening its column or being clipped by the card.
+# The CSP's style-src hash is computed from this text (`GalleryPage.content_security_policy`).
 STYLE = """
 :root{color-scheme:light dark;--bg:#f5f4f1;--fg:#1c1c1e;--muted:#5a5a60;--card:#ffffff;--line:#d6d4ce;
 --ph:#e3e1db;--ph-ink:#c4c1b8;--focus:#1a5fb4;
@@ -60,6 +64,7 @@ border:1px solid var(--line);border-radius:8px}
 main{padding:20px}
 .grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(170px,1fr));gap:20px;margin:0;padding:0;
 list-style:none}
+.tile{min-width:0}
 .card{display:block;height:100%;overflow:hidden;color:inherit;text-decoration:none;background:var(--card);
 border-radius:10px;box-shadow:0 0 0 1px var(--line),0 1px 3px rgba(0,0,0,.06)}
 a.card:hover{box-shadow:0 0 0 1px var(--muted),0 4px 14px rgba(0,0,0,.12)}
@@ -72,7 +77,7 @@ a.card:focus-visible{outline:3px solid var(--focus);outline-offset:3px}
 .title,.artist{display:-webkit-box;overflow:hidden;-webkit-box-orient:vertical;-webkit-line-clamp:2;
 overflow-wrap:anywhere}
 .title{font-weight:600}
-.meta,.note{display:block;margin-top:2px;color:var(--muted);font-size:.85rem}
+.meta,.note{display:block;margin-top:2px;color:var(--muted);font-size:.85rem;overflow-wrap:anywhere}
 .visually-hidden{position:absolute;width:1px;height:1px;overflow:hidden;clip-path:inset(50%);white-space:nowrap}
 #empty{color:var(--muted)}
 @media (max-width:480px){header{padding:10px 12px}main{padding:12px}

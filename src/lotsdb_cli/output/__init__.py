@@ -1,7 +1,8 @@
 """Everything a command writes as data, in one place.
 
 - `formats`: the formats (table, json, jsonl, csv), choosing one, and writing records in it.
-- `table`: list tables that stream and fit the terminal, and field/value views of one object.
+- `table`: list tables that stream and fit the terminal (wrapped, or as records), and field/value views.
+- `text`: how wide text is on a terminal, and wrapping it to a width without cutting anything.
 - `values`: how a single value becomes JSON, a CSV cell or a table cell.
 - `targets`: where an output goes (`-o` rules), checked before anything is read or written.
 - `writing`: writing it, atomically to a file or straight to a FIFO, a device or stdout.
@@ -18,7 +19,7 @@ from lotsdb_cli.output.formats import (
     resolve_format,
     write_records,
 )
-from lotsdb_cli.output.table import SAMPLE_ROWS, TableWriter, display_width, render_table, write_fields
+from lotsdb_cli.output.table import SAMPLE_ROWS, TableWriter, render_table, write_fields
 from lotsdb_cli.output.targets import (
     SQLITE_COMPANIONS,
     Kind,
@@ -29,6 +30,7 @@ from lotsdb_cli.output.targets import (
     output_target,
     own_files,
 )
+from lotsdb_cli.output.text import display_width, wrap
 from lotsdb_cli.output.values import cell_text, dumps, flatten, pretty, spreadsheet_safe, terminal_safe
 from lotsdb_cli.output.writing import PART_SUFFIX
 
@@ -58,6 +60,7 @@ __all__ = [
     "resolve_format",
     "spreadsheet_safe",
     "terminal_safe",
+    "wrap",
     "write_fields",
     "write_records",
 ]

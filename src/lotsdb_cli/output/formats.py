@@ -1,7 +1,8 @@
 """The output formats, one place for every command: which exist, which one is meant, how records are written.
 
 - `table`: aligned columns for people, fitted to the terminal (see `table`); flattened.
-- `json`: an array of the API's own objects; indented on a terminal, one compact object per line otherwise.
+- `json`: an array of the API's own objects, streamed; indented on a terminal (as `gh` does), one compact
+  object per line otherwise.
 - `jsonl`: one compact object per line.
 - `csv`: flattened (dotted names, lists as JSON text), a header row, cells safe to open in a spreadsheet.
 
@@ -81,9 +82,13 @@ def _default_format(allowed: Sequence[str], isatty: bool) -> str:
 def _stdout_isatty(env: Environment | None) -> bool:
     if env is not None:
         return env.stdout_isatty
+    return _isatty(sys.stdout)
+
+
+def _isatty(stream: IO[str]) -> bool:
     try:
-        return sys.stdout.isatty()
-    except (AttributeError, ValueError):
+        return bool(stream.isatty())
+    except (AttributeError, ValueError, OSError):
         return False
 
 
@@ -92,8 +97,10 @@ class RecordWriter:
 
     `columns` fixes the table/csv columns (records are then taken as they are); without it records
     are flattened and the columns are those of the first rows. `width` is what a table must fit
-    (None: no limit); `pretty` indents JSON. After `close()`, `hidden` names the table columns left
-    out to fit the width.
+    (None: no limit). `pretty` indents JSON; None (the default) indents it when `stream` is a
+    terminal, so every writer of a JSON array (lists, `lots dump`) is indented on a terminal and
+    compact when piped or written to a file. `hidden` is always empty (kept for callers): a table
+    too wide for its width shows its rows as records (see `table`), it leaves no column out.
     """
 
     def __init__(
@@ -103,14 +110,14 @@ class RecordWriter:
         columns: Sequence[str] | None = None,
         *,
         width: int | None = None,
-        pretty: bool = False,
+        pretty: bool | None = None,
     ) -> None:
         self.stream = stream
         self.fmt = fmt
         self.columns = list(columns) if columns else None
-        self.pretty = pretty
+        self.pretty = _isatty(stream) if pretty is None else pretty
         self.count = 0
-        self.hidden: list[str] = []
+        self.hidden: list[str] = []  # no column is ever left out
         self._table = TableWriter(stream, self.columns, width=width) if fmt == "table" else None
         self._csv: Any = None
         self._csv_quoted: Any = None
@@ -137,7 +144,6 @@ class RecordWriter:
             self._start_csv()
         elif self._table is not None:
             self._table.close()
-            self.hidden = self._table.hidden
         self.stream.flush()
 
     def _write_csv(self, row: Mapping[str, Any]) -> None:
@@ -175,7 +181,7 @@ def write_records(
     columns: Sequence[str] | None = None,
     *,
     width: int | None = None,
-    pretty: bool = False,
+    pretty: bool | None = None,
 ) -> int:
     """Write every record in `fmt`; returns how many."""
     writer = RecordWriter(stream or sys.stdout, fmt, columns, width=width, pretty=pretty)
