@@ -292,6 +292,30 @@ def test_an_exception_that_is_no_network_failure_is_not_retried() -> None:
     assert transport_failure(ConnectionResetError(), "http://127.0.0.1/", timeout=1) is not None
 
 
+def test_a_redirect_loop_is_an_error_not_an_outage(cli: Cli) -> None:
+    seen: list[str] = []
+
+    class Loop(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            seen.append(self.path)
+            self.send_response(302)
+            self.send_header("Location", self.path)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Loop)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        result = cli.proc("albums", "import", f"http://127.0.0.1:{server.server_address[1]}/sheet.csv")
+    finally:
+        server.shutdown()
+    assert result.returncode == 1 and "too many redirects" in result.stderr
+    assert len(seen) <= 6  # one chain of redirects, not retried as if the server were down
+
+
 # -- TLS ------------------------------------------------------------------------------------
 
 

@@ -14,9 +14,9 @@ from __future__ import annotations
 import asyncio
 from urllib.parse import urlsplit
 
-from lotsdb_cli.errors import ConfigError, LotsdbError, TlsError
+from lotsdb_cli.errors import BadResponse, ConfigError, LotsdbError, TlsError
 from lotsdb_cli.http.retry import Retryable
-from lotsdb_cli.http.urls import strip_userinfo
+from lotsdb_cli.http.urls import short_url, strip_userinfo
 
 CA_HINT = (
     "if the server uses a private or corporate CA, point LOTSDB_CA_BUNDLE (or REQUESTS_CA_BUNDLE / "
@@ -54,8 +54,8 @@ def transport_failure(exc: BaseException, url: str, *, timeout: float) -> Lotsdb
         return ConfigError(
             f"not a usable http(s) URL: {strip_userinfo(url)}", hint="check the URL settings (lotsdb config show)"
         )
-    if isinstance(exc, aiohttp.TooManyRedirects):
-        return Retryable("too many redirects", url=url)
+    if isinstance(exc, aiohttp.TooManyRedirects):  # a loop, or a chain too long: no retry changes that
+        return BadResponse(f"{short_url(url)}: too many redirects (a loop, or a chain too long to follow)")
     if isinstance(exc, aiohttp.ClientResponseError):
         return Retryable(f"malformed HTTP response ({_first_line(exc.message)})", url=url)
     if isinstance(exc, aiohttp.ClientError | OSError):
