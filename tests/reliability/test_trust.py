@@ -292,6 +292,34 @@ def test_an_exception_that_is_no_network_failure_is_not_retried() -> None:
     assert transport_failure(ConnectionResetError(), "http://127.0.0.1/", timeout=1) is not None
 
 
+def test_a_compressed_answer_is_capped_at_its_decoded_size(cli: Cli) -> None:
+    import gzip
+
+    row = b"Artist,Title,Genre,1999\n"
+    bomb = gzip.compress(b"Artist,Album,Genre,Year\n" + row * (70 * 1024 * 1024 // len(row)), compresslevel=9)
+
+    class Bomb(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "text/csv")
+            self.send_header("Content-Encoding", "gzip")
+            self.send_header("Content-Length", str(len(bomb)))
+            self.end_headers()
+            self.wfile.write(bomb)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Bomb)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        result = cli.proc("albums", "import", f"http://127.0.0.1:{server.server_address[1]}/sheet.csv")
+    finally:
+        server.shutdown()
+    assert len(bomb) < 1024 * 1024  # well under the cap as sent
+    assert result.returncode == 1 and "the answer is too large (over 67108864 bytes)" in result.stderr
+
+
 def test_a_redirect_loop_is_an_error_not_an_outage(cli: Cli) -> None:
     seen: list[str] = []
 

@@ -145,8 +145,9 @@ async def _read_capped(response: aiohttp.ClientResponse) -> bytes:
     length = response.content_length
     if length is not None and length > MAX_BODY:
         raise _too_large(response, f"{length} bytes")
-    if length is not None:
+    if length is not None and "Content-Encoding" not in response.headers:
         return await response.read()
+    # No length, or a compressed one (4 MB of gzip can hold 600 MB): the cap counts what is decoded.
     chunks: list[bytes] = []
     size = 0
     async for chunk in response.content.iter_chunked(1 << 16):
