@@ -65,3 +65,21 @@ def test_bytes_that_are_not_utf8_in_a_setting_are_a_configuration_error(isolated
     )
     assert done.returncode == 4
     assert b"LOTSDB_USERNAME: not UTF-8 text" in done.stderr and b"Traceback" not in done.stderr
+
+
+def test_a_reject_log_whose_reader_goes_away_does_not_stop_the_import(cli: Cli, tmp_path: Path) -> None:
+    import subprocess
+
+    sheet = tmp_path / "bad.csv"
+    rows = [f"A{i},{'' if i % 2 else f'T{i}'},Pop,1999" for i in range(8000)]  # every other row invalid
+    sheet.write_text("Artist,Album,Genre,Year\n" + "\n".join(rows) + "\n")
+    with subprocess.Popen(["head", "-1"], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL) as head:
+        assert head.stdin is not None
+        result = cli.proc(
+            "-q", "albums", "import", str(sheet), "--reject-log", "-", stdout=head.stdin, stderr=subprocess.PIPE
+        )
+        head.stdin.close()
+    assert result.returncode == 3, result.stderr  # the invalid rows, not a reader that went away
+    assert "reader went away" in result.stderr and "Traceback" not in result.stderr
+    listed = cli("albums", "list", "--format", "json")
+    assert len(json.loads(listed.stdout)) == 4000  # every valid row imported

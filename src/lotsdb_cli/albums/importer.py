@@ -29,6 +29,7 @@ _SHEETS_HOST = "docs.google.com"
 _SHEET_PATH = re.compile(r"^/spreadsheets(?:/u/\d+)?/d/(?P<key>[\w-]+)(?P<rest>/.*)?$")
 _PUBLISHED_SHEET_PATH = re.compile(r"^/spreadsheets(?:/u/\d+)?/d/e/(?P<key>[\w-]+)(?P<rest>/.*)?$")
 REJECT_LOG_COLUMNS = ("line", "reason")
+REJECT_LOG_CUT = "the reject log's reader went away before the import ended: some invalid rows are not in it"
 BATCH_ROWS = 2_000
 _LINES_KEPT = 10  # invalid rows whose line numbers the report keeps for its message
 
@@ -182,6 +183,8 @@ class AlbumImporter:
         finally:
             self._session = None
             self._finish(sheet, session.counts() if session is not None else ImportCounts())
+            if log is not None and log.cut:
+                self.report.warnings.append(REJECT_LOG_CUT)
             if self._store is None:
                 store.close()
         return self.report
@@ -236,6 +239,7 @@ class RejectLog:
     under the spreadsheet's header (cells past the header follow, unnamed)."""
 
     def __init__(self, stream: IO[str], header: Sequence[str]) -> None:
+        self.cut = False  # its reader went away (`--reject-log - | head`): the import goes on without it
         names = list(raw_cells(header, header))
         self._names = names
         self._known = set(names)
@@ -247,9 +251,14 @@ class RejectLog:
         self._writer.writerow([*REJECT_LOG_COLUMNS, *shown])
 
     def write(self, reject: Reject) -> None:
+        if self.cut:
+            return
         cells = [reject.raw.get(name, "") for name in self._names]
         cells += [value for name, value in reject.raw.items() if name not in self._known]
-        self._writer.writerow([str(reject.line), spreadsheet_safe(reject.reason), *map(spreadsheet_safe, cells)])
+        try:
+            self._writer.writerow([str(reject.line), spreadsheet_safe(reject.reason), *map(spreadsheet_safe, cells)])
+        except BrokenPipeError:
+            self.cut = True
 
 
 def google_sheets_csv_url(url: str) -> str | None:

@@ -75,8 +75,9 @@ def import_albums(
     """
     import contextlib
 
-    from lotsdb_cli.albums.importer import AlbumImporter
+    from lotsdb_cli.albums.importer import REJECT_LOG_CUT, AlbumImporter
     from lotsdb_cli.albums.lines import stream_size
+    from lotsdb_cli.cli.app import _silence_stdout
     from lotsdb_cli.errors import InvalidInput, PartialFailure
     from lotsdb_cli.output import open_output
 
@@ -112,6 +113,13 @@ def import_albums(
             open_output(log_target) if log_path else contextlib.nullcontext() as log_stream,
         ):
             importer.run(stream, total_bytes=total, reject_log=log_stream)
+    except BrokenPipeError:  # the reject log's last flush found its reader gone: the import itself is done
+        if importer.report.completed and REJECT_LOG_CUT not in importer.report.warnings:
+            importer.report.warnings.append(REJECT_LOG_CUT)
+        if log_path == "-":
+            _silence_stdout()
+        if not importer.report.completed:
+            raise
     finally:
         bar.close()
         report = importer.report
