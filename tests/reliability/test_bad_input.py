@@ -172,8 +172,10 @@ def test_spreadsheet_with_an_unbalanced_quote(cli: Cli, tmp_path: Path, isolated
     source = tmp_path / "albums.csv"
     source.write_text('Artist,Album,Year\nMiles Davis,Kind of Blue,1959\nA,"Never closed,2000\nB,C,2001\n')
     result = cli.proc("albums", "import", str(source))
-    assert result.returncode == 3, result.stderr
-    assert ":3: invalid:" in result.stderr and "never closed" in result.stderr
+    # Not "some rows failed, the rest were written" (3): the lines after the quote were never read as rows.
+    assert result.returncode == 1, result.stderr
+    assert ":3: invalid:" in result.stderr and "line 3: a quoted cell opened there is never closed" in result.stderr
+    assert "lines 3-4 (2 lines) were read as one cell and not imported" in result.stderr
     assert_one_error_line(result.stderr)
     assert album_rows(isolated_home / "lotsdb.sqlite") == 1
 

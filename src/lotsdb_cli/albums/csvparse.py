@@ -103,6 +103,7 @@ class SpreadsheetReader:
         self.windows_1252_records = 0
         self._skipped_before_header = 0
         self._finished = False
+        self.swallowed: tuple[int, int] | None = None  # lines a never-closed quote read in: (first, last)
         if csv.field_size_limit() < MAX_RECORD_BYTES:
             csv.field_size_limit(MAX_RECORD_BYTES)  # the record limit is ours, checked before the csv module
 
@@ -161,6 +162,7 @@ class SpreadsheetReader:
         records = self._records
         if cells is None:
             if records.unterminated:
+                self.swallowed = (line, records.line_number)
                 return Reject(line, _UNTERMINATED, {})
             limit = MAX_RECORD_BYTES // (1024 * 1024)
             return Reject(
@@ -171,6 +173,8 @@ class SpreadsheetReader:
         if records.nul:
             return Reject(line, "holds a NUL character (binary data, not text)", self._raw(cells))
         if records.unterminated:
+            if records.line_number > line:
+                self.swallowed = (line, records.line_number)
             return Reject(line, _UNTERMINATED, self._raw(cells))
         return convert_record(line, cells, self.columns)
 

@@ -57,6 +57,7 @@ class ImportReport:
     columns: dict[str, str] = field(default_factory=dict)
     encoding: str = "utf-8"
     rows_read: int = 0
+    swallowed: tuple[int, int] | None = None  # a never-closed quote read these lines into one cell
 
     def counts(self) -> dict[str, int]:
         """The summary line's numbers, in the order SPEC §4 lists them."""
@@ -232,6 +233,7 @@ class AlbumImporter:
         report.warnings = sheet.warnings
         report.encoding = sheet.encoding
         report.rows_read = sheet.rows_read
+        report.swallowed = sheet.swallowed
 
 
 class RejectLog:

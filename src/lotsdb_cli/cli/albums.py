@@ -130,6 +130,13 @@ def import_albums(
     if not skip_spotify and not dry_run and report.spotify_ids:
         selection = state.db.albums.select_for_refresh(report.spotify_ids)
         _run_refresh(state, selection.to_fetch, workers=workers, skipped=selection.skipped)
+    if report.swallowed is not None:
+        first, last = report.swallowed
+        raise InvalidInput(
+            f"{name}, line {first}: a quoted cell opened there is never closed, so lines {first}-{last} "
+            f"({last - first + 1:,} lines) were read as one cell and not imported",
+            hint=f"close the quote and import again (the rows above line {first} are imported)",
+        )
     if report.invalid and not report.imported:
         raise InvalidInput(
             f"none of the {report.invalid} rows of {name} could be imported (lines {report.lines_phrase()})"
