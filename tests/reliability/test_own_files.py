@@ -83,3 +83,37 @@ def test_a_reject_log_whose_reader_goes_away_does_not_stop_the_import(cli: Cli, 
     assert "reader went away" in result.stderr and "Traceback" not in result.stderr
     listed = cli("albums", "list", "--format", "json")
     assert len(json.loads(listed.stdout)) == 4000  # every valid row imported
+
+
+def test_runs_that_end_together_each_keep_their_line(tmp_path: Path) -> None:
+    import threading
+
+    from lotsdb_cli.http.runlog import recent_runs, record_run
+
+    threads = [
+        threading.Thread(target=record_run, args=(tmp_path, f"run {number}", {"sent": number})) for number in range(12)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(run["command"] for run in recent_runs(tmp_path)) == sorted(f"run {n}" for n in range(12))
+
+
+def test_a_full_disk_under_the_album_database_is_one_clear_error(
+    cli: Cli, isolated_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sqlite3
+
+    from lotsdb_cli.albums.store import AlbumStore
+
+    def full(self: AlbumStore, *args: object, **kwargs: object) -> None:
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(AlbumStore, "albums", full)  # a disk filling up cannot be made here; its error can
+    result = cli("albums", "list", "--format", "json")
+    assert result.code == 1
+    assert result.stderr.splitlines() == [
+        "error: the album database failed: database or disk is full",
+        "hint: check the free space and permissions where it is (`lotsdb config show` names the file)",
+    ]

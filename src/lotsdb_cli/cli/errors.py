@@ -63,12 +63,23 @@ def exit_status_for(exc: BaseException, *, verbosity: int = 0) -> int:
         target = getattr(exc, "filename", None) or "standard output"
         _print(f"error: cannot write {redact(str(target))}: {exc.strerror or exc}")
         return ExitStatus.ERROR
+    if _is_sqlite_error(exc):  # the album database (the HTTP cache reports its own): disk full, read-only
+        _print(f"error: the album database failed: {redact(str(exc))}")
+        _print("hint: check the free space and permissions where it is (`lotsdb config show` names the file)")
+        if verbosity >= 2:
+            _print(redact("".join(traceback.format_exception(exc))))
+        return ExitStatus.ERROR
     _print(f"error: {redact(_describe_unexpected(exc))}")
     if verbosity >= 2:
         _print(redact("".join(traceback.format_exception(exc))))
     else:
         _print("hint: run again with -vv to see the traceback")
     return ExitStatus.ERROR
+
+
+def _is_sqlite_error(exc: BaseException) -> bool:
+    sqlite3 = sys.modules.get("sqlite3")  # loaded whenever a database was opened
+    return sqlite3 is not None and isinstance(exc, sqlite3.Error)
 
 
 def _describe_unexpected(exc: BaseException) -> str:

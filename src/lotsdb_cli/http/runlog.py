@@ -6,6 +6,7 @@ import contextlib
 import json
 import os
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -28,14 +29,43 @@ def record_run(home: Path, command: str, counts: dict[str, int]) -> None:
     }
     with contextlib.suppress(OSError):
         home.mkdir(parents=True, exist_ok=True)
-        lines = [json.dumps(run) for run in recent_runs(home)[-(KEEP_RUNS - 1) :]]  # what is not a run goes
-        lines.append(json.dumps(entry))
-        temp = path.with_name(f".{path.name}.{os.getpid()}")
+        with _locked(home / f".{FILE_NAME}.lock") as locked:
+            if not locked:
+                return  # another run holds it for long: this run's line is the one to lose
+            lines = [json.dumps(run) for run in recent_runs(home)[-(KEEP_RUNS - 1) :]]  # what is not a run goes
+            lines.append(json.dumps(entry))
+            temp = path.with_name(f".{path.name}.{os.getpid()}")
+            try:
+                temp.write_text("\n".join(lines) + "\n", encoding="utf-8")
+                os.replace(temp, path)
+            finally:
+                temp.unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
+def _locked(lock_path: Path, wait: float = 2.0) -> Iterator[bool]:
+    """An exclusive lock on `lock_path` (runs finishing together each add their line), or False
+    after `wait` seconds; never blocks for longer."""
+    try:
+        import fcntl
+    except ImportError:  # not POSIX: no lock, as before
+        yield True
+        return
+    with lock_path.open("a") as lock:
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    yield False
+                    return
+                time.sleep(0.01)
         try:
-            temp.write_text("\n".join(lines) + "\n", encoding="utf-8")
-            os.replace(temp, path)
+            yield True
         finally:
-            temp.unlink(missing_ok=True)
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def recent_runs(home: Path) -> list[dict[str, Any]]:
