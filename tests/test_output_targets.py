@@ -143,8 +143,24 @@ def test_temporary_files_of_dead_runs_are_removed_by_the_next(tmp_path: Path) ->
     abandoned.write_text("half")
     mine = tmp_path / f".lots.csv.{os.getpid()}.ffff0000{PART_SUFFIX}"  # this process is alive
     mine.write_text("in progress")
+    other_file = tmp_path / f".lots.csv.2024.{dead_pid}.abcd1234{PART_SUFFIX}"  # -o lots.csv.2024's, not ours
+    other_file.write_text("another output's")
     write(tmp_path / "lots.csv")
-    assert not abandoned.exists() and mine.exists()
+    assert not abandoned.exists() and mine.exists() and other_file.exists()
+
+
+def test_a_name_as_long_as_the_file_system_allows_is_written(tmp_path: Path) -> None:
+    name = "a" * 245 + ".jsonl"  # 251 bytes: its temporary file needs a shorter name
+    write(tmp_path / name, "x\n")
+    assert (tmp_path / name).read_text() == "x\n" and leftovers(tmp_path) == []
+
+
+@pytest.mark.parametrize("suffix", ["a-file/", "new-dir/"])
+def test_a_path_ending_in_a_slash_names_a_directory(tmp_path: Path, suffix: str) -> None:
+    (tmp_path / "a-file").write_text("kept")
+    with pytest.raises(OutputRefused, match="names a directory"):
+        check_outputs([f"{tmp_path}/{suffix}"])
+    assert (tmp_path / "a-file").read_text() == "kept" and not (tmp_path / "new-dir").exists()
 
 
 # Streams: FIFOs, character devices, open descriptors
@@ -283,7 +299,13 @@ def test_the_tools_own_files_and_their_companions_are_refused(tmp_path: Path, is
     os.link(settings.db_path, tmp_path / "hard.sqlite")
     (tmp_path / "db.link").symlink_to(settings.db_path)
     protected = own_files(settings)
-    assert [file.label for file in protected] == ["the album database", "the HTTP cache", "the token file"]
+    assert [file.label for file in protected] == [
+        "the album database",
+        "the HTTP cache",
+        "the token file",
+        "the configuration file",
+        "the run log",
+    ]
     for output in [
         settings.db_path,
         f"{settings.db_path}-wal",  # missing until SQLite makes it: refused all the same
@@ -312,7 +334,12 @@ def test_a_symlinked_database_is_protected_under_both_names(tmp_path: Path) -> N
 
 def test_a_redis_cache_protects_no_file(isolated_home: Path) -> None:
     settings = load_settings().with_options(cache="redis://127.0.0.1:6379/0")
-    assert [file.label for file in own_files(settings)] == ["the album database", "the token file"]
+    assert [file.label for file in own_files(settings)] == [
+        "the album database",
+        "the token file",
+        "the configuration file",
+        "the run log",
+    ]
 
 
 # Write errors name the output (exit 1) and leave nothing behind

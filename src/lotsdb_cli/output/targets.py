@@ -110,6 +110,9 @@ def output_target(path: PathArg | None) -> OutputTarget:
         with contextlib.suppress(OSError):
             info = os.fstat(descriptor)
             return OutputTarget(given, Kind.DESCRIPTOR, descriptor=descriptor, identity=_regular_identity(info))
+    if given.endswith(("/", os.sep)) and descriptor is None:
+        # `out/` names a directory, as a shell's `>` reads it: never a file called `out`.
+        raise OutputRefused(f"cannot write {given}: it names a directory", hint="give a file name, or -")
     real = Path(os.path.realpath(given))
     try:
         info = os.stat(real)

@@ -11,7 +11,9 @@ from __future__ import annotations
 import contextlib
 import errno
 import glob
+import hashlib
 import os
+import re
 import secrets
 import stat
 from collections.abc import Iterable, Iterator
@@ -186,17 +188,31 @@ def _sync_directory(directory: Path) -> None:
             os.close(handle)
 
 
+def _part_stem(name: str) -> str:
+    """`name` as temporary files show it: a name near the file system's limit (255 bytes) is cut,
+    with a hash of the whole, so `.NAME.PID.RANDOM.part` still fits."""
+    if len(name.encode("utf-8", "surrogateescape")) <= _LONGEST_STEM:
+        return name
+    cut = name.encode("utf-8", "surrogateescape")[: _LONGEST_STEM - 9].decode("utf-8", "ignore")
+    return f"{cut}~{hashlib.sha1(name.encode('utf-8', 'surrogateescape')).hexdigest()[:8]}"
+
+
+_LONGEST_STEM = 200  # bytes; the rest of a temporary file's name takes at most 34
+
+
 def _part_prefix(name: str, pid: int | None = None) -> str:
     """Temporary files are `.NAME.PID.RANDOM.part`: the pid tells whether their writer still runs."""
-    return f".{name}.{os.getpid() if pid is None else pid}."
+    return f".{_part_stem(name)}.{os.getpid() if pid is None else pid}."
 
 
 def _remove_abandoned_parts(directory: Path, name: str) -> None:
-    """Delete temporary files for `name` left by runs whose process is gone."""
-    prefix = f".{name}."
+    """Delete temporary files for `name` left by runs whose process is gone (exactly
+    `.NAME.PID.RANDOM.part`: `.out.2024.PID.RANDOM.part` belongs to `out.2024`, not to `out`)."""
+    prefix = f".{_part_stem(name)}."
+    exact = re.compile(re.escape(prefix) + r"(\d+)\.[0-9a-f]{8}" + re.escape(PART_SUFFIX))
     for part in directory.glob(f"{glob.escape(prefix)}*{PART_SUFFIX}"):
-        pid_text = part.name[len(prefix) :].split(".", 1)[0]
-        if pid_text.isdigit() and not _process_alive(int(pid_text)):
+        match = exact.fullmatch(part.name)
+        if match is not None and not _process_alive(int(match[1])):
             with contextlib.suppress(OSError):
                 part.unlink()
 
