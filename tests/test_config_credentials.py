@@ -97,11 +97,11 @@ def test_the_config_file_key_is_named(tmp_path: Path) -> None:
     assert str(refused.value).startswith(f"{tmp_path / 'config.toml'}:catalog_url (line 1): http://catalog.example ")
 
 
-def test_a_password_in_the_url_is_not_shown(tmp_path: Path) -> None:
-    settings = settings_with(tmp_path, LOTSDB_IDENTITY_URL="http://user:pa55word@login.example/connect/token")
+def test_a_password_in_the_url_is_refused_and_not_shown(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as refused:
-        require_secure_credentials(settings)
+        settings_with(tmp_path, LOTSDB_IDENTITY_URL="http://user:pa55word@login.example/connect/token")
     assert "pa55word" not in str(refused.value) and "http://user:***@login.example" in str(refused.value)
+    assert "LOTSDB_IDENTITY_URL: a URL with a user name or password in it" in str(refused.value)
 
 
 def test_loading_does_not_refuse_them(isolated_home: Path) -> None:

@@ -116,9 +116,9 @@ def test_root_help_shows_metavars_and_defaults() -> None:
     assert result.code == 0
     options = " ".join(result.stdout.split("Options:")[1].split())  # the option list, unwrapped
     assert "--cache PATH|URL " in options and "--ttl DURATION " in options
-    assert "--timeout SECONDS " in options and "[default: 30;" in options
-    assert "--retries N " in options and "[default: 3;" in options
-    assert "--max-wait SECONDS" in result.stdout and "[default: 120;" in result.stdout
+    assert "--timeout SECONDS " in options and "(0.1 to 86400 seconds). [default: 30]" in options
+    assert "--retries N " in options and "(0 to 100). [default: 3]" in options
+    assert "--max-wait SECONDS " in options and "(0 to 604800 seconds). [default: 120]" in options
     assert "<" not in result.stdout  # no Python type such as <str> or <float range>
 
 
@@ -148,11 +148,13 @@ def test_duration_option() -> None:
 
 
 def test_field_assignment_option() -> None:
-    code, output = run_demo("--set", "Qty=2", "-s", "Notes=a=b", "-s", "Estimate=")
-    assert (code, json.loads(output)["set"]) == (0, ["Qty=2", "Notes=a=b", "Estimate="])
+    code, output = run_demo("--set", "Qty=2", "-s", "Notes=a=b", "-s", "description=")
+    assert (code, json.loads(output)["set"]) == (0, ["Qty=2", "Notes=a=b", "description="])
     for bad in ("Qty", "=2"):
         code, output = run_demo("--set", bad)
-        assert code == 2 and f"Invalid value for '--set' / '-s': expected FIELD=VALUE, got {bad!r}" in output
+        assert code == 2 and f"Invalid value for '--set' / '-s': --set expects FIELD=VALUE, got {bad!r}" in output
+    code, output = run_demo("--set", "Estimate=3")  # a lot field, of its type
+    assert code == 2 and "unknown lot field 'Estimate'" in output
 
 
 def test_help_of_the_types() -> None:

@@ -96,10 +96,4 @@ def spotify_albums(data: Any) -> str | None:
     return None
 
 
-def tracks_page(data: Any) -> str | None:
-    if not isinstance(data, dict):
-        return f"expected a page of tracks (a JSON object), got {_kind(data)}"
-    items = data.get("items")
-    if items is not None and not isinstance(items, list):
-        return f"`items` should be a list, got {_kind(items)}"
-    return None
+tracks_page = page("tracks")

@@ -16,7 +16,14 @@ import typer
 from lotsdb_cli import __version__
 from lotsdb_cli.cli import albums, auth, cache, config, events, lots, sandbox, sellers, typer_compat
 from lotsdb_cli.cli.common import help_with_examples
-from lotsdb_cli.cli.params import CacheLocation, DurationOption, SecondsOption, exclusive, given_on_command_line
+from lotsdb_cli.cli.params import (
+    CacheLocation,
+    DurationOption,
+    SecondsOption,
+    WholeNumberOption,
+    exclusive,
+    given_on_command_line,
+)
 from lotsdb_cli.cli.state import AppState
 from lotsdb_cli.config import DEFAULT_MAX_WAIT, DEFAULT_RETRIES, DEFAULT_TIMEOUT, DEFAULT_TTL
 from lotsdb_cli.durations import format_duration
@@ -86,7 +93,7 @@ def root(
         SecondsOption("--timeout", low=0.1, high=MAX_TIMEOUT, help="Deadline of each request, body included."),
     ] = DEFAULT_TIMEOUT,
     retries: Annotated[
-        int, typer.Option(metavar="N", help="Retries per request.", min=0, max=MAX_RETRIES)
+        int, WholeNumberOption("--retries", low=0, high=MAX_RETRIES, help="Retries per request.")
     ] = DEFAULT_RETRIES,
     max_wait: Annotated[
         float,

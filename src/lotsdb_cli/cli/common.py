@@ -91,7 +91,7 @@ def emit_list(
     from lotsdb_cli.cli.state import get_state
 
     state = get_state(ctx)
-    return write_list(records, fmt, columns, row, env=state.env, warn=state.console.warn)
+    return write_list(records, fmt, columns, row, env=state.env)
 
 
 def emit_object(ctx: typer.Context, record: Mapping[str, Any], fmt: str | None) -> None:
@@ -108,11 +108,10 @@ def write_list(
     row: Callable[[Mapping[str, Any]], Mapping[str, Any]] | None = None,
     *,
     env: Environment,
-    warn: Callable[[str], None] | None = None,
 ) -> int:
     """Write records to `env.stdout` as they come. JSON keeps the API's objects (indented on a
     terminal); table/csv show `columns` of `row(record)`, or every flattened field without
-    `columns`; a table fits the terminal's width (columns it had to leave out are named to `warn`)."""
+    `columns`; a table fits the terminal's width (as records when a grid cannot)."""
     from lotsdb_cli.output import RecordWriter, open_output, resolve_format
 
     chosen = resolve_format(fmt, env=env)
@@ -126,11 +125,6 @@ def write_list(
         for record in records:
             writer.write(record)
         writer.close()
-    if writer.hidden and warn is not None:
-        warn(
-            f"left out {', '.join(writer.hidden)} to fit {width} columns"
-            " (a wider terminal, COLUMNS=200 or --format csv shows every column)"
-        )
     return writer.count
 
 

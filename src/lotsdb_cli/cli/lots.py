@@ -213,10 +213,8 @@ def override(
         lotsdb lots override 100001 --set Notes=null --dry-run
     """
     from lotsdb_cli.lots import parse_assignments
-    from lotsdb_cli.output import resolve_format
 
-    changes = parse_assignments(assignments)
-    resolve_format(fmt)  # an unknown format is refused before anything is sent
+    changes = parse_assignments(assignments)  # checked by the parser already; this joins them
     state = get_state(ctx)
     result = state.db.override(lot_id, changes, dry_run=dry_run)
     if result.body is None:

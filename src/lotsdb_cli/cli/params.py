@@ -7,7 +7,7 @@ both. The parser converts defaults too, so a duration option may default to its 
     assignments: Annotated[list[str], FieldAssignmentOption("--set", "-s", help="FIELD=VALUE; repeatable.")]
 
 A duration arrives in the command as seconds (a float); a field assignment as its `FIELD=VALUE` text,
-whose field the library checks against the lot's fields.
+checked against the lot's fields and their types.
 """
 
 from __future__ import annotations
@@ -48,6 +48,21 @@ class Seconds:
         if not self.low <= seconds <= self.high:  # false for nan too
             raise typer.BadParameter(f"{value!r} is not a number of seconds from {self.low:g} to {self.high:g}")
         return seconds
+
+
+class WholeNumber:
+    """A whole number in [low, high], said in the help as words (Click's `0<=x<=100` reads as code)."""
+
+    metavar = "N"
+
+    def __init__(self, low: int, high: int) -> None:
+        self.low, self.high = low, high
+
+    def __call__(self, value: str | int) -> int:
+        text = str(value).strip()
+        if not (text.isascii() and text.isdigit()) or not self.low <= int(text) <= self.high:
+            raise typer.BadParameter(f"{value!r} is not a whole number from {self.low} to {self.high}")
+        return int(text)
 
 
 class DurationDefault(float):
@@ -132,6 +147,12 @@ def AlbumArgument(**options: Any) -> Any:
 def AlbumOption(*param_decls: str, **options: Any) -> Any:
     """`typer.Option(...)` taking an ALBUM reference (repeatable when annotated as a list)."""
     return typer.Option(*param_decls, parser=AlbumRef(), metavar=AlbumRef.metavar, **options)
+
+
+def WholeNumberOption(*param_decls: str, low: int, high: int, **options: Any) -> Any:
+    """`typer.Option(...)` taking a whole number from `low` to `high` (said in its help)."""
+    options["help"] = f"{options.get('help', '').rstrip('.')} ({low} to {high})."
+    return typer.Option(*param_decls, parser=WholeNumber(low, high), metavar=WholeNumber.metavar, **options)
 
 
 def FieldAssignmentOption(*param_decls: str, **options: Any) -> Any:

@@ -253,7 +253,7 @@ class HostGate:
         self._news_at = sent_at
         self._ok_since_news = 0
         self._last_growth = now
-        self.limit = max(self._needed_in_flight(), min(self.limit, self.limit / 2))
+        self.limit = max(self._needed_in_flight(), self.limit / 2)
 
     def pause(self, seconds: float, *, now: float | None = None) -> None:
         now = self._clock() if now is None else now

@@ -1,7 +1,8 @@
 """The retry policy, in one place: what is retried, how long to wait, when the host pauses, when to give up.
 
 - Retried: 429, 500, 502, 503, 504, a 200 whose body is unusable (HTML, truncated, empty), and
-  transport failures other than TLS (connection refused or reset, timeouts, cut-short bodies).
+  network failures (connection refused or reset, timeouts, cut-short bodies); not TLS failures, a
+  redirect loop, or an exception that is no failure of the network (a bug is raised as it is).
 - Waits: exponential back-off with full jitter (0.5 s base, 30 s cap); a `Retry-After` (seconds or
   an HTTP date) on a 429 or a 503 is honoured instead, and pauses every request to that host.
 - A wait longer than `--max-wait` is not slept: the run stops with `RateLimited` (exit 75).

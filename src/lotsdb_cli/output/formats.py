@@ -99,8 +99,8 @@ class RecordWriter:
     are flattened and the columns are those of the first rows. `width` is what a table must fit
     (None: no limit). `pretty` indents JSON; None (the default) indents it when `stream` is a
     terminal, so every writer of a JSON array (lists, `lots dump`) is indented on a terminal and
-    compact when piped or written to a file. `hidden` is always empty (kept for callers): a table
-    too wide for its width shows its rows as records (see `table`), it leaves no column out.
+    compact when piped or written to a file. A table too wide for its width shows its rows as
+    records (see `table`): no column is left out.
     """
 
     def __init__(
@@ -117,7 +117,6 @@ class RecordWriter:
         self.columns = list(columns) if columns else None
         self.pretty = _isatty(stream) if pretty is None else pretty
         self.count = 0
-        self.hidden: list[str] = []  # no column is ever left out
         self._table = TableWriter(stream, self.columns, width=width) if fmt == "table" else None
         self._csv: Any = None
         self._csv_quoted: Any = None
