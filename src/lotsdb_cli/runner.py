@@ -60,10 +60,11 @@ class IoThread:
     def run(self, coroutine: Coroutine[Any, Any, T]) -> T:
         """Run `coroutine` on the loop and wait for its result (an interrupt cancels it)."""
         try:
-            job = _Job(self.loop, coroutine)
+            loop = self.loop
         except BaseException:
-            coroutine.close()  # never to run (closed, or interrupted before it was handed over): no warning
+            coroutine.close()  # never to run (closed, or interrupted while the loop started): no warning
             raise
+        job = _Job(loop, coroutine)  # (once handed over, the loop owns it: only cancelling it is safe)
         try:
             return job.result()
         except BaseException:
