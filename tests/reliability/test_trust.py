@@ -505,3 +505,72 @@ def test_a_long_retry_after_counts_what_was_cached(cli: Cli, sandbox: Sandbox) -
     assert stopped.code == 75
     fetched = int(stopped.stderr.split(" fetched")[0].rsplit(" ", 1)[1])
     assert fetched == cached_lot_count(cli("cache", "stats", "--format", "json").stdout)
+
+
+class RedirectingServer(http.server.ThreadingHTTPServer):
+    """Answers every request with `status` and `Location: target + path`, and records what came."""
+
+    def __init__(self, status: int, target: str) -> None:
+        self.seen: list[tuple[str, str, str | None, bytes]] = []
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def _redirect(handler) -> None:
+                length = int(handler.headers.get("Content-Length") or 0)
+                body = handler.rfile.read(length) if length else b""
+                self.seen.append((handler.command, handler.path, handler.headers.get("Authorization"), body))
+                handler.send_response(status)
+                handler.send_header("Location", target + handler.path)
+                handler.send_header("Content-Length", "0")
+                handler.end_headers()
+
+            do_GET = do_POST = do_PUT = _redirect
+
+            def log_message(handler, *args: object) -> None:
+                pass
+
+        super().__init__(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.serve_forever, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+
+def test_a_token_request_is_never_redirected(cli: Cli, sandbox: Sandbox) -> None:
+    elsewhere = RedirectingServer(200, "")  # what would receive the password
+    front = RedirectingServer(307, elsewhere.url)
+    try:
+        result = cli.proc(
+            "--no-cache", "lots", "show", "100001", env={"LOTSDB_IDENTITY_URL": front.url + "/connect/token"}
+        )
+    finally:
+        front.shutdown()
+        elsewhere.shutdown()
+    assert result.returncode == 4 and "redirected" in result.stderr and "not followed" in result.stderr
+    assert [method for method, *_ in front.seen] == ["POST"] and elsewhere.seen == []
+
+
+def test_a_redirected_get_leaves_the_bearer_token_behind(cli: Cli, sandbox: Sandbox) -> None:
+    sink = RedirectingServer(404, "")  # another origin: answers 404 and records the headers
+    front = RedirectingServer(302, sink.url)
+    try:
+        result = cli.proc(
+            "--no-cache", "--retries", "0", "lots", "show", "100001", env={"LOTSDB_CATALOG_URL": front.url}
+        )
+    finally:
+        front.shutdown()
+        sink.shutdown()
+    assert result.returncode == 1  # the 404 at the end of the redirect
+    assert front.seen[0][2] is not None and front.seen[0][2].startswith("Bearer ")  # sent to the origin
+    assert [(method, path, auth) for method, path, auth, _ in sink.seen] == [("GET", "/api/Lot/100001", None)]
+
+
+def test_a_redirect_from_https_to_plain_http_is_refused() -> None:
+    from lotsdb_cli.errors import TlsError
+    from lotsdb_cli.http.transport import _follow
+
+    headers = {"Authorization": "Bearer x"}
+    with pytest.raises(TlsError, match="from https to plain http"):
+        _follow("GET", "https://catalog.example/api/Lot/1", "http://catalog.example/api/Lot/1", headers)
+    assert _follow("GET", "https://a.example/x", "/y", headers) == ("https://a.example/y", headers)
+    assert _follow("GET", "https://a.example/x", "https://b.example/y", headers) == ("https://b.example/y", {})

@@ -5,8 +5,9 @@
 - TLS is always verified, against the system's CAs or `ca_bundle` (a file or a directory).
 - Proxies come from `HTTPS_PROXY`/`HTTP_PROXY`/`NO_PROXY`, as with requests and curl; `.netrc` is
   not read (it would add a second Authorization to requests that carry a bearer token).
-- No cookies are kept, bodies are capped at `MAX_BODY`, redirects are followed up to 5 times
-  (aiohttp drops the Authorization header when a redirect leaves the origin).
+- No cookies are kept, bodies are capped at `MAX_BODY`. Redirects of a GET are followed up to 5
+  times, never from https to plain http, without the Authorization header once they leave the
+  origin; a POST or PUT (a token request, an override) is never redirected: its body has secrets.
 """
 
 from __future__ import annotations
@@ -19,9 +20,10 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from lotsdb_cli import __version__
-from lotsdb_cli.errors import BadResponse, ConfigError, LotsdbError
+from lotsdb_cli.errors import BadResponse, ConfigError, LotsdbError, TlsError
 from lotsdb_cli.http.failures import transport_failure
 from lotsdb_cli.http.retry import Retryable
+from lotsdb_cli.http.urls import origin_of, short_url
 
 if TYPE_CHECKING:
     import ssl
@@ -34,6 +36,7 @@ USER_AGENT = f"lotsdb/{__version__}"
 MAX_BODY = 64 * 1024 * 1024  # bytes: a larger answer is not an API response we can use
 CONNECT_TIMEOUT_CAP = 10.0
 MAX_REDIRECTS = 5
+REDIRECTS = (301, 302, 303, 307, 308)
 
 
 @dataclass
@@ -104,41 +107,71 @@ class Transport:
     async def send(
         self, method: str, url: str, *, headers: Mapping[str, str] | None = None, body: bytes | None = None
     ) -> RawResponse:
-        """Send one request and read its whole answer before the deadline."""
+        """Send one request and read its whole answer before the deadline (redirects included)."""
         session = self._session or self._open()
-        options: dict[str, Any] = {"max_redirects": MAX_REDIRECTS}
+        started = self._clock()
+        target, sent = url, dict(headers or {})
+        try:
+            async with asyncio.timeout(self.timeout):
+                for _ in range(MAX_REDIRECTS + 1):
+                    async with session.request(
+                        method, target, headers=sent, data=body, **self._options(target)
+                    ) as response:
+                        location = response.headers.get("Location") if response.status in REDIRECTS else None
+                        if location is None:
+                            content = await _read_capped(response)
+                            return RawResponse(
+                                status=response.status,
+                                reason=response.reason or "",
+                                headers=response.headers,
+                                body=content,
+                                url=target,
+                                elapsed=self._clock() - started,
+                                request_headers=response.request_info.headers,
+                            )
+                    target, sent = _follow(method, target, location, sent)
+                raise BadResponse(f"{short_url(url)}: too many redirects (more than {MAX_REDIRECTS})")
+        except (Retryable, LotsdbError):
+            raise
+        except Exception as exc:
+            failure = transport_failure(exc, target, timeout=self.timeout)
+            if failure is None:
+                raise
+            raise failure from None
+
+    def _options(self, url: str) -> dict[str, Any]:
+        options: dict[str, Any] = {"allow_redirects": False}  # followed by `send`, with the checks of `_follow`
         if url.startswith("https:"):
             options["ssl"] = self.ssl_context()
         proxy = self._proxy_for(url)
         if proxy:
             options["proxy"] = proxy
-        started = self._clock()
-        try:
-            async with asyncio.timeout(self.timeout):
-                async with session.request(method, url, headers=headers, data=body, **options) as response:
-                    content = await _read_capped(response)
-                    sent_headers = response.request_info.headers
-        except (Retryable, LotsdbError):
-            raise
-        except Exception as exc:
-            failure = transport_failure(exc, url, timeout=self.timeout)
-            if failure is None:
-                raise
-            raise failure from None
-        return RawResponse(
-            status=response.status,
-            reason=response.reason or "",
-            headers=response.headers,
-            body=content,
-            url=str(response.url),
-            elapsed=self._clock() - started,
-            request_headers=sent_headers,
-        )
+        return options
 
     async def close(self) -> None:
         if self._session is not None:
             await self._session.close()
             self._session = None
+
+
+def _follow(method: str, url: str, location: str, headers: dict[str, str]) -> tuple[str, dict[str, str]]:
+    """Where a redirect leads, and the headers to send there. Only a GET is followed (a token
+    request's form holds the password); never from https to plain http; the Authorization header
+    stays with its origin."""
+    from urllib.parse import urljoin
+
+    target = urljoin(url, location)
+    if method != "GET":
+        raise ConfigError(
+            f"{method} {short_url(url)}: redirected to {short_url(target)}; not followed, as the request "
+            "carries credentials",
+            hint="set the URL to the one it redirects to (lotsdb config show names the setting)",
+        )
+    if url.startswith("https:") and not target.startswith("https:"):
+        raise TlsError(f"{short_url(url)}: redirected from https to plain http ({short_url(target)}); refused")
+    if origin_of(target) != origin_of(url) or urlsplit(target).scheme != urlsplit(url).scheme:
+        headers = {name: value for name, value in headers.items() if name.lower() != "authorization"}
+    return target, headers
 
 
 async def _read_capped(response: aiohttp.ClientResponse) -> bytes:
@@ -159,6 +192,4 @@ async def _read_capped(response: aiohttp.ClientResponse) -> bytes:
 
 
 def _too_large(response: aiohttp.ClientResponse, size: str) -> BadResponse:
-    from lotsdb_cli.http.urls import short_url
-
     return BadResponse(f"{response.method} {short_url(str(response.url))}: the answer is too large ({size})")
