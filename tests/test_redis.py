@@ -6,6 +6,7 @@ import json
 import time
 from pathlib import Path
 
+import pytest
 import redis
 from conftest import Cli, lot_requests, route_count, start_redis_server
 
@@ -121,3 +122,32 @@ def test_a_429_on_one_host_pauses_the_others(redis_url: str) -> None:
     assert 30 < wait <= 60  # (a minute's pause, read from Redis; the bounds leave room for a slow machine)
     other_api = SharedHostGate(8, SharedBudget(redis_url, "other.example:443"))
     assert other_api._delay(time.monotonic()) == 0.0  # the pause is per API host
+
+
+def test_a_shared_pause_longer_than_max_wait_stops_the_run(sandbox: Sandbox, tmp_path: Path, redis_url: str) -> None:
+    """Another host, with a longer --max-wait, was asked to wait 5 minutes: this one stops (75), not hang."""
+    client = redis.Redis.from_url(redis_url)
+    client.flushdb()
+    host_key = "lotsdb:gate:" + sandbox.url.split("://")[1]
+    cli = host(sandbox, tmp_path / "home", redis_url)
+    assert cli("events", "show", "1000").code == 0  # the token and the event, before the pause
+    sandbox.reset()
+    client.set(host_key + ":pause", repr(time.time() + 300), ex=300)
+    result = cli("--max-wait", "5", "lots", "dump", "1000")
+    assert result.code == 75, result.stderr
+    assert "asks to wait 5m" in result.stderr and "run again after" in result.stderr
+    assert lot_requests(sandbox) == 0
+
+
+@pytest.mark.parametrize("value", ["garbage", "1e400", "nan", "-inf"])
+def test_foreign_values_in_the_shared_keys_fail_nothing(
+    sandbox: Sandbox, tmp_path: Path, redis_url: str, value: str
+) -> None:
+    client = redis.Redis.from_url(redis_url)
+    client.flushdb()
+    host_key = "lotsdb:gate:" + sandbox.url.split("://")[1]
+    for suffix in (":pause", ":rate", ":next", ":news"):
+        client.set(host_key + suffix, value)
+    result = host(sandbox, tmp_path / "home", redis_url)("lots", "dump", "1000")
+    assert result.code == 0, result.stderr
+    assert len(result.stdout.splitlines()) == 60

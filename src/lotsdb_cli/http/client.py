@@ -371,6 +371,7 @@ class HttpClient:
     async def _transmit(
         self, method: str, url: str, headers: dict[str, str], body: bytes | None, gate: HostGate
     ) -> RawResponse:
+        self.policy.refuse_long_pause(gate.paused_for(), url)
         try:
             async with gate.slot() as sent_at:
                 self.stats.sent += 1

@@ -119,6 +119,10 @@ class HostGate:
         self._sent_at.remove(sent_at)
         self._grant()
 
+    def paused_for(self) -> float:
+        """Seconds the host is still paused for (0: not paused)."""
+        return max(0.0, self._paused_until - self._clock())
+
     def _delay(self, now: float) -> float:
         """Seconds until a request may go (inf: when a slot frees); 0 books the pace slot."""
         if now < self._paused_until:

@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
-import math
 import random
+import re
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -54,6 +54,9 @@ class Retryable(Exception):
         return self.reason
 
 
+_DELTA_SECONDS = re.compile(r"[0-9]+(?:\.[0-9]+)?")
+
+
 def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
     """Seconds to wait from a `Retry-After` header (delta-seconds or an HTTP date)."""
     if value is None:
@@ -61,14 +64,13 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
     value = value.strip()
     if not value:
         return None
-    try:
-        seconds = float(value) if value.isascii() else math.nan
-    except ValueError:
-        pass
-    else:
-        # "inf", "nan" or 1e400 are no answer; a huge number is only "very long" (and must not
+    if _DELTA_SECONDS.fullmatch(value):
+        # Digits (RFC 9110 delta-seconds; a decimal part is tolerated): not "1_0", "1e5" or "inf",
+        # which Python's float() would read. A huge number is only "very long" (and must not
         # overflow the clock arithmetic that says when to try again).
-        return min(RETRY_AFTER_CAP, max(0.0, seconds)) if math.isfinite(seconds) else None
+        return min(RETRY_AFTER_CAP, float(value))
+    if value[0].isdigit() or value[0] in "+-.":
+        return None  # a number, but not one the header allows
     try:
         moment = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError, OverflowError):
@@ -172,6 +174,14 @@ class RetryPolicy:
                 raise stop
             return wait * self.backoff_scale
         return full_jitter(attempt) * self.backoff_scale
+
+    def refuse_long_pause(self, paused: float, url: str) -> None:
+        """Stop the run (`RateLimited`) rather than wait out a pause longer than --max-wait: one
+        another process sharing the cache was asked for, with a longer --max-wait of its own."""
+        if paused > self.max_wait:
+            stop = self.rate_limited(Retryable("paused", status=429, url=url), paused)
+            self._on_stop(stop)
+            raise stop
 
     def rate_limited(self, exc: Retryable, wait: float, *, kept_going: int = 0) -> RateLimited:
         retry_at = self._wall_clock() + wait

@@ -17,6 +17,7 @@ pause is exactly what makes a token-bucket server answer 429 again.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from typing import Any
@@ -95,8 +96,8 @@ class SharedBudget:
 
     def paused_until(self) -> float:
         """Wall-clock time until which every process must wait (0 when not paused)."""
-        value = self._guard(lambda: self._redis.get(f"{self._key}:pause"), None)
-        return float(value) if value else 0.0
+        value = _number(self._guard(lambda: self._redis.get(f"{self._key}:pause"), None))
+        return value if value is not None else 0.0
 
     def pause_for(self, seconds: float) -> None:
         until = time.time() + seconds
@@ -106,12 +107,12 @@ class SharedBudget:
     def take_slot(self, rate: float) -> float:
         """0 when a request may go now (its slot is booked), else seconds until the next free slot."""
         args = [repr(time.time()), repr(1.0 / max(rate, 0.001))]
-        answer = self._guard(lambda: self._take_slot(keys=[f"{self._key}:next"], args=args), b"0")
-        return float(answer)
+        answer = _number(self._guard(lambda: self._take_slot(keys=[f"{self._key}:next"], args=args), b"0"))
+        return min(answer, 60.0) if answer is not None else 0.0  # a slot further off than that is no pace
 
     def rate(self) -> float | None:
-        value = self._guard(lambda: self._redis.get(f"{self._key}:rate"), None)
-        return float(value) if value else None
+        value = _number(self._guard(lambda: self._redis.get(f"{self._key}:rate"), None))
+        return value if value is not None and value > 0 else None
 
     def set_rate(self, rate: float) -> None:
         self._guard(lambda: self._redis.set(f"{self._key}:rate", repr(rate), ex=STATE_TTL), None)
@@ -143,7 +144,7 @@ class SharedBudget:
         values = self._guard(lambda: self._redis.mget(keys), None)
         if values is None:
             return None
-        current, previous = (float(value or 0) for value in values)
+        current, previous = (_number(value) or 0.0 for value in values)
         return current + previous * (1 - (now - second))
 
     def record_news(self) -> tuple[float, int] | None:
@@ -153,8 +154,22 @@ class SharedBudget:
         answer = self._guard(lambda: self._news(keys=keys, args=[repr(now)]), None)
         if not answer:
             return None
-        at, count = answer.decode().split()
-        return now - float(at), int(count)
+        try:
+            at, count = answer.decode().split()
+            return now - float(at), int(count)
+        except (ValueError, UnicodeDecodeError):  # not what this script writes: no news
+            return None
+
+
+def _number(value: Any) -> float | None:
+    """A number read from Redis, or None for what is no finite number (a key someone else set)."""
+    if value is None:
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
 
 
 class SharedHostGate(HostGate):
@@ -185,6 +200,11 @@ class SharedHostGate(HostGate):
         rate = self.budget.rate()
         if rate is not None:
             self.rate = rate
+
+    def paused_for(self) -> float:
+        if self.budget.enabled:
+            self._sync(self._clock())  # a pause another process was asked for counts here too
+        return super().paused_for()
 
     def _pace(self, now: float) -> float:
         if not self.budget.enabled:
