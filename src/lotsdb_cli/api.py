@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from lotsdb_cli.albums.store import AlbumStore
     from lotsdb_cli.catalog import CatalogClient
     from lotsdb_cli.enrich import AlbumResult, RefreshSummary
-    from lotsdb_cli.http.client import HttpClient
+    from lotsdb_cli.http.client import HttpClient, Reuse
     from lotsdb_cli.lots import DumpSummary, LotResult, OverrideResult
     from lotsdb_cli.spotify import SpotifyClient
 
@@ -225,7 +225,10 @@ class Lotsdb:
                 f"{redact_url(url)}: refusing to send the URL's credentials over plain http",
                 hint="use an https:// URL, or set LOTSDB_ALLOW_INSECURE=1 to send credentials over plain http",
             )
-        return self.run(self.http.get_bytes(url, revalidate=True)).data
+        # An answer to the URL's own credentials is nobody else's: a shared cache must not hand it
+        # to a request without them (its key has no credentials in it), so it is never stored.
+        reuse: Reuse = "private" if parts.username or parts.password else "revalidated"
+        return self.run(self.http.get_bytes(url, reuse=reuse)).data
 
     # -- cache and auth ------------------------------------------------------------------
     def cache_stats(self) -> dict[str, Any]:

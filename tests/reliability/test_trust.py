@@ -255,6 +255,23 @@ def test_a_sheet_imported_again_is_read_as_it_is_now(cli: Cli, tmp_path: Path) -
     assert server.requests_seen == ["/export.csv", "/export.csv"]
 
 
+def test_an_answer_to_an_import_urls_credentials_is_not_served_to_anyone_else(cli: Cli, tmp_path: Path) -> None:
+    from .support import albums_csv
+
+    albums_csv(tmp_path / "albums.csv", 3)
+    server = BasicAuthCsvServer((tmp_path / "albums.csv").read_bytes(), "pa55word")
+    port = server.server_address[1]
+    try:
+        assert cli.proc("albums", "import", f"http://alice:pa55word@127.0.0.1:{port}/x.csv").returncode == 0
+        anonymous = cli.proc("albums", "import", "--dry-run", f"http://127.0.0.1:{port}/x.csv")
+        wrong = cli.proc("albums", "import", "--dry-run", f"http://mallory:guess@127.0.0.1:{port}/x.csv")
+    finally:
+        server.shutdown()
+    assert anonymous.returncode == 1 and "401" in anonymous.stderr  # asked the server, which said no
+    assert wrong.returncode == 1 and "401" in wrong.stderr
+    assert len(server.requests_seen) == 3
+
+
 def test_a_token_as_the_user_name_of_an_import_url_is_never_shown(
     cli: Cli, isolated_home: Path, redis_url: str, tmp_path: Path
 ) -> None:

@@ -59,7 +59,7 @@ if TYPE_CHECKING:
     from lotsdb_cli.env import Environment
     from lotsdb_cli.http.auth import BearerAuth, CatalogAuth, SpotifyAuth
 
-Reuse = Literal["fresh", "revalidated", "never"]
+Reuse = Literal["fresh", "revalidated", "never", "private"]
 Parse = Callable[[bytes, Mapping[str, str]], Any]
 
 
@@ -230,17 +230,18 @@ class HttpClient:
         """GET `url` and parse its JSON body, from the cache when fresh (unless `fresh`)."""
         return await self._get(with_params(url, params), auth, parse_json, validate, "never" if fresh else "fresh")
 
-    async def get_bytes(self, url: str, *, revalidate: bool = False) -> Fetched:
-        """GET `url` and return its body as bytes (CSV exports), cached like everything else;
-        `revalidate`: a cached copy is used only after the server says it is unchanged (304)."""
-        return await self._get(url, None, lambda body, headers: body, None, "revalidated" if revalidate else "fresh")
+    async def get_bytes(self, url: str, *, reuse: Reuse = "fresh") -> Fetched:
+        """GET `url` and return its body as bytes (CSV exports); `reuse` as `_get` takes it."""
+        return await self._get(url, None, lambda body, headers: body, None, reuse)
 
     async def _get(
         self, url: str, auth: BearerAuth | None, parse: Parse, validate: Validate | None, reuse: Reuse
     ) -> Fetched:
-        """GET through the cache; `reuse`: a cached copy is used when fresh, only once revalidated, or never."""
+        """GET through the cache; `reuse`: a cached copy is used when fresh, only once revalidated, or
+        never; `private` (an answer to credentials of the URL's own): neither read nor stored."""
         key = cache_key("GET", url)
-        entry = None if reuse == "never" or self.settings.refresh or self.settings.no_cache else self.cache.get(key)
+        skip = reuse in ("never", "private") or self.settings.refresh or self.settings.no_cache
+        entry = None if skip else self.cache.get(key)
         if (
             entry is not None
             and reuse == "fresh"
@@ -277,7 +278,8 @@ class HttpClient:
         if revalidated:
             assert entry is not None
             self.stats.revalidated += 1
-        self._store(key, url, response, entry if revalidated else None)
+        if reuse != "private":
+            self._store(key, url, response, entry if revalidated else None)
         return Fetched(data, url, revalidated=revalidated)
 
     def _offline(self, url: str, entry: CacheEntry | None, parse: Parse) -> Fetched:
