@@ -8,13 +8,21 @@ import threading
 _lock = threading.Lock()
 _known: set[str] = set()
 _BEARER = re.compile(r"(?i)(bearer|basic)\s+[A-Za-z0-9._~+/=-]{8,}")
+# A credential in a form or a JSON object (a token endpoint that echoes the request), whatever its length.
+_FIELDS = "password|client_secret|refresh_token|access_token"
+_IN_FORM = re.compile(rf"(?i)\b({_FIELDS})=[^&\s]+")
+_IN_JSON = re.compile(rf'(?i)"({_FIELDS})"(\s*:\s*)"(?:[^"\\]|\\.)*"')
 
 
 def register(secret: str | None) -> None:
-    """Remember a secret so `redact` removes it from any text we print."""
+    """Remember a secret so `redact` removes it from any text we print, as it is and as a form,
+    a URL or JSON would encode it (`p@ss w` is also `p%40ss+w`)."""
     if secret and len(secret) >= 4:
+        from json import dumps
+        from urllib.parse import quote, quote_plus
+
         with _lock:
-            _known.add(secret)
+            _known.update({secret, quote_plus(secret), quote(secret, safe=""), dumps(secret)[1:-1]})
 
 
 def redact(text: str) -> str:
@@ -23,4 +31,6 @@ def redact(text: str) -> str:
         secrets = sorted(_known, key=len, reverse=True)
     for secret in secrets:
         text = text.replace(secret, "***")
+    text = _IN_FORM.sub(lambda match: f"{match.group(1)}=***", text)
+    text = _IN_JSON.sub(lambda match: f'"{match.group(1)}"{match.group(2)}"***"', text)
     return _BEARER.sub(lambda match: f"{match.group(1)} ***", text)

@@ -7,10 +7,11 @@ and how a bad value is described (`InvalidValue`: what is wrong, and what would 
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 from lotsdb_cli.durations import DURATION_FORMS, DurationError, parse_duration
 
@@ -42,8 +43,8 @@ def redact_url(url: str) -> str:
     try:
         parts = urlsplit(url)
         password, username = parts.password, parts.username
-    except ValueError:
-        return url
+    except ValueError:  # not a URL Python can take apart (`redis://:pw@[::1:6379`): by its shape
+        return re.sub(r"//([^/@:]*):[^/@]*@", r"//\1:***@", re.sub(r"//[^/@:]+@", "//***@", url))
     if password:
         return url.replace(f":{password}@", ":***@", 1)
     if username:
@@ -89,10 +90,17 @@ def _check_printable(text: str, problem: str, accepted: str) -> None:
         raise InvalidValue(f"{problem} (it contains spaces or control characters)", accepted)
 
 
+def _split(text: str, accepted: str) -> SplitResult:
+    try:
+        return urlsplit(text)
+    except ValueError as exc:  # `[::1` (an IPv6 host not closed) and the like
+        raise InvalidValue(f"not a URL ({exc})", accepted) from None
+
+
 def _url(value: Any, accepted: str) -> str:
     text = _text(value, accepted)
     _check_printable(text, "not a URL", accepted)
-    parts = urlsplit(text)
+    parts = _split(text, accepted)
     if parts.scheme.lower() not in ("http", "https") or not text.lower().startswith(("http://", "https://")):
         raise InvalidValue("not an http:// or https:// URL", accepted)
     try:
@@ -141,7 +149,7 @@ def _cache(value: Any) -> str:
     if "://" not in text:
         return _path_text(text, "not a file path", accepted)
     _check_printable(text, "not a cache URL", accepted)
-    parts = urlsplit(text)
+    parts = _split(text, accepted)
     scheme = parts.scheme.lower()
     if scheme not in REDIS_SCHEMES:
         raise InvalidValue("not a cache location", accepted)

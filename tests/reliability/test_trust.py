@@ -591,3 +591,39 @@ def test_a_redirect_from_https_to_plain_http_is_refused() -> None:
         _follow("GET", "https://catalog.example/api/Lot/1", "http://catalog.example/api/Lot/1", headers)
     assert _follow("GET", "https://a.example/x", "/y", headers) == ("https://a.example/y", headers)
     assert _follow("GET", "https://a.example/x", "https://b.example/y", headers) == ("https://b.example/y", {})
+
+
+@pytest.mark.parametrize("password", ["p@ss w/rd&x=1", "abc"])
+def test_a_token_endpoint_that_echoes_the_form_shows_no_secret(cli: Cli, sandbox: Sandbox, password: str) -> None:
+    class Echo(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            form = self.rfile.read(int(self.headers["Content-Length"])).decode()
+            body = json.dumps({"error": "invalid_request", "error_description": f"bad request: {form}"}).encode()
+            self.send_response(400)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Echo)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    identity = f"http://127.0.0.1:{server.server_address[1]}/connect/token"
+    try:
+        result = cli.proc(
+            "--no-cache", "lots", "show", "100001", env={"LOTSDB_IDENTITY_URL": identity, "LOTSDB_PASSWORD": password}
+        )
+    finally:
+        server.shutdown()
+    assert result.returncode == 4 and "password=***" in result.stderr
+    from urllib.parse import quote_plus
+
+    for shown in (password, quote_plus(password), sandbox.env()["LOTSDB_CLIENT_SECRET"]):
+        assert f"={shown}" not in result.stderr and f"={shown}&" not in result.stderr
+
+
+def test_a_redis_url_python_cannot_parse_is_refused_without_its_password(cli: Cli) -> None:
+    result = cli.proc("--cache", "redis://:R3disPassw0rd@[::1:16390/13", "lots", "show", "4")
+    assert result.returncode == 2 and "R3disPassw0rd" not in result.stderr and ":***@" in result.stderr
