@@ -338,9 +338,17 @@ def is_loopback_host(host: str | None) -> bool:
 
 
 def sends_credentials_in_clear(url: str) -> bool:
-    """A plain http:// URL to a host other than loopback."""
+    """A plain http:// URL to a host other than loopback, or through a proxy that is not on loopback
+    (the request then leaves the machine, whatever host it names)."""
+    from lotsdb_cli.http.urls import proxy_for
+
     parts = urlsplit(url)
-    return parts.scheme.lower() == "http" and not is_loopback_host(parts.hostname)
+    if parts.scheme.lower() != "http":
+        return False
+    proxy = proxy_for(url)
+    if proxy is not None and not is_loopback_host(urlsplit(proxy).hostname):
+        return True
+    return not is_loopback_host(parts.hostname)
 
 
 def insecure_credential_urls(settings: Settings) -> list[tuple[str, str]]:

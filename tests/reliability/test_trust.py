@@ -627,3 +627,14 @@ def test_a_token_endpoint_that_echoes_the_form_shows_no_secret(cli: Cli, sandbox
 def test_a_redis_url_python_cannot_parse_is_refused_without_its_password(cli: Cli) -> None:
     result = cli.proc("--cache", "redis://:R3disPassw0rd@[::1:16390/13", "lots", "show", "4")
     assert result.returncode == 2 and "R3disPassw0rd" not in result.stderr and ":***@" in result.stderr
+
+
+def test_credentials_for_a_loopback_host_are_refused_through_a_proxy_elsewhere(cli: Cli, sandbox: Sandbox) -> None:
+    # The sandbox is on loopback, but a proxy off this machine would carry the password in clear.
+    result = cli.proc("--no-cache", "lots", "show", "100001", env={"HTTP_PROXY": "http://proxy.example:3128"})
+    assert result.returncode == 4 and "plain http" in result.stderr
+    assert sandbox.stats()["requests"] == 0
+    through_loopback = cli.proc(
+        "--no-cache", "lots", "show", "100001", env={"HTTP_PROXY": "http://proxy.example:3128", "NO_PROXY": "127.0.0.1"}
+    )
+    assert through_loopback.returncode == 0, through_loopback.stderr  # NO_PROXY: straight to loopback

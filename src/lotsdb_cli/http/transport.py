@@ -23,7 +23,7 @@ from lotsdb_cli import __version__
 from lotsdb_cli.errors import BadResponse, ConfigError, LotsdbError, TlsError
 from lotsdb_cli.http.failures import transport_failure
 from lotsdb_cli.http.retry import Retryable
-from lotsdb_cli.http.urls import origin_of, short_url
+from lotsdb_cli.http.urls import origin_of, proxy_for, short_url
 
 if TYPE_CHECKING:
     import ssl
@@ -95,13 +95,7 @@ class Transport:
         scheme, _, rest = url.partition("://")
         origin = f"{scheme}://{rest.split('/', 1)[0]}"
         if origin not in self._proxies:
-            import urllib.request
-
-            parts = urlsplit(url)
-            proxies = urllib.request.getproxies_environment()
-            host = parts.hostname or ""
-            bypass = bool(proxies.get("no")) and urllib.request.proxy_bypass_environment(host, proxies)  # type: ignore[attr-defined]
-            self._proxies[origin] = None if bypass else proxies.get(parts.scheme)
+            self._proxies[origin] = proxy_for(url)
         return self._proxies[origin]
 
     async def send(

@@ -43,3 +43,14 @@ def short_url(url: str) -> str:
     query = f"?{parts.query}" if parts.query else ""
     text = f"{host}{parts.path}{query}"
     return text if len(text) <= 120 else text[:117] + "..."
+
+
+def proxy_for(url: str) -> str | None:
+    """The proxy a request to `url` goes through: `HTTPS_PROXY`/`HTTP_PROXY` unless `NO_PROXY`
+    names its host (or its `host:port`), as with curl and requests."""
+    import urllib.request
+
+    proxies = urllib.request.getproxies_environment()
+    if proxies.get("no") and urllib.request.proxy_bypass_environment(origin_of(url), proxies):  # type: ignore[attr-defined]
+        return None
+    return proxies.get(urlsplit(url).scheme.lower())
