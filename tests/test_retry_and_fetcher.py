@@ -29,7 +29,9 @@ NOW = 1_800_000_000.0
         ("120", 120.0),
         (" 7 ", 7.0),
         ("0", 0.0),
-        ("-5", 0.0),
+        ("-5", None),  # not delta-seconds: as if no Retry-After came
+        ("1_0", None),
+        ("1e5", None),
         ("1.5", 1.5),
         (email.utils.formatdate(NOW + 90, usegmt=True), 90.0),
         (email.utils.formatdate(NOW - 90, usegmt=True), 0.0),  # a date in the past: go now

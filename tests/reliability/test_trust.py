@@ -638,3 +638,19 @@ def test_credentials_for_a_loopback_host_are_refused_through_a_proxy_elsewhere(c
         "--no-cache", "lots", "show", "100001", env={"HTTP_PROXY": "http://proxy.example:3128", "NO_PROXY": "127.0.0.1"}
     )
     assert through_loopback.returncode == 0, through_loopback.stderr  # NO_PROXY: straight to loopback
+
+
+def test_an_api_that_keeps_failing_stops_the_run_instead_of_failing_every_lot(cli: Cli, sandbox: Sandbox) -> None:
+    """Every lot answers 503 after every retry: after a few in a row the API is down (75), and the
+    rest of a large event is not tried lot by lot."""
+    sandbox.add_fault(r"/api/Lot/\d+$", "status", status=503)
+    result = cli.proc("--retries", "1", "lots", "dump", "1000", "--workers", "2")
+    assert result.returncode == 75, result.stderr
+    assert "requests in a row failed after every retry" in result.stderr
+    assert route_count(sandbox, "GET /api/Lot/{id}") < 2 * 20  # stopped long before the 60 lots
+
+
+def test_one_lot_that_keeps_failing_is_one_failed_lot(cli: Cli, sandbox: Sandbox) -> None:
+    sandbox.add_fault(r"/api/Lot/100003$", "status", status=503)
+    result = cli.proc("--retries", "1", "lots", "dump", "1000")
+    assert result.returncode == 3 and len(result.stdout.splitlines()) == 59

@@ -15,7 +15,9 @@ import typer
 
 from lotsdb_cli import __version__
 from lotsdb_cli.cli import albums, auth, cache, config, events, lots, sandbox, sellers, typer_compat
+from lotsdb_cli.cli.argv import MissingValue, hoist_global_options
 from lotsdb_cli.cli.common import help_with_examples
+from lotsdb_cli.cli.errors import exit_status_for, verbosity_of
 from lotsdb_cli.cli.params import (
     CacheLocation,
     DurationOption,
@@ -179,9 +181,6 @@ def _completion_for(args: list[str]) -> int | None:
 
 
 def run(argv: Sequence[str] | None = None) -> int:
-    from lotsdb_cli.cli.argv import MissingValue, hoist_global_options
-    from lotsdb_cli.cli.errors import exit_status_for, verbosity_of
-
     args = list(sys.argv[1:] if argv is None else argv)
     _stand_in_for_closed_streams()
     try:

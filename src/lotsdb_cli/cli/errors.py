@@ -9,6 +9,7 @@ import sys
 import traceback
 from collections.abc import Sequence
 
+from lotsdb_cli.cli import interrupted
 from lotsdb_cli.errors import ExitStatus, LotsdbError
 
 # A write that failed for lack of room or a broken device: the output, not lotsdb, is the problem.
@@ -42,8 +43,9 @@ def exit_status_for(exc: BaseException, *, verbosity: int = 0) -> int:
         name = signal.Signals(exc.signum).name
         _print(f"stopped by {name}")
         return 128 + exc.signum
-    if isinstance(exc, KeyboardInterrupt):
+    if isinstance(exc, KeyboardInterrupt) or (not isinstance(exc, LotsdbError) and interrupted(exc)):
         _print("interrupted")
+        forget_keyboard_interrupt()
         return ExitStatus.INTERRUPTED
     if isinstance(exc, BrokenPipeError):
         # `lotsdb lots dump 1 | head`: the reader went away, which is not an error.
@@ -75,6 +77,13 @@ def exit_status_for(exc: BaseException, *, verbosity: int = 0) -> int:
     else:
         _print("hint: run again with -vv to see the traceback")
     return ExitStatus.ERROR
+
+
+def forget_keyboard_interrupt() -> None:
+    """Exit 130 as SPEC says, not by SIGINT: CPython remembers a KeyboardInterrupt that went through
+    code run by `exec` of a string (dataclasses, typing build some) and kills itself with SIGINT at
+    exit even though it was handled; its flag is cleared by the next such `exec`."""
+    exec("None")  # a constant: this runs nothing
 
 
 def _is_sqlite_error(exc: BaseException) -> bool:

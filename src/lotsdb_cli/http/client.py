@@ -344,7 +344,7 @@ class HttpClient:
         def count_retry() -> None:
             self.stats.retries += 1
 
-        return await self.policy.run(attempt, url, count_retry)
+        return await self.policy.run(attempt, url, count_retry, gate)
 
     async def _attempt(
         self,

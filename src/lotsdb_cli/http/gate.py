@@ -70,6 +70,7 @@ class HostGate:
         self._timer: asyncio.TimerHandle | None = None
         self._timer_due = math.inf
         self._paused_until = 0.0
+        self.given_up = 0  # requests in a row that failed after every retry (see retry.KEPT_FAILING)
         self._closed = False
         self.rate: float | None = None  # requests per second once learned
         self.measured = False  # whether `rate` comes from two 429s (else from the first one)
@@ -183,6 +184,7 @@ class HostGate:
 
     # -- feedback ------------------------------------------------------------------------
     def record_success(self, latency: float) -> None:
+        self.given_up = 0
         now = self._clock()
         sent = now - latency
         self._successes.append(sent)

@@ -34,6 +34,7 @@ RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
 BACKOFF_BASE = 0.5  # seconds; the first retry waits up to this, then doubles
 BACKOFF_CAP = 30.0  # no single exponential back-off waits longer than this
 RETRY_AFTER_CAP = 366 * 86400.0  # a longer Retry-After is read as this (it stops the run either way)
+KEPT_FAILING = 5  # requests to one host in a row that fail after every retry: the API is down, stop
 UNANNOUNCED_429_PAUSE = 1.0  # seconds a host pauses after a 429 without Retry-After
 
 T = TypeVar("T")
@@ -130,7 +131,9 @@ class RetryPolicy:
         else:
             gate.pause(pause * self.backoff_scale)
 
-    async def run(self, attempt: Callable[[], Awaitable[T]], url: str, on_retry: Callable[[], None]) -> T:
+    async def run(
+        self, attempt: Callable[[], Awaitable[T]], url: str, on_retry: Callable[[], None], gate: HostGate | None = None
+    ) -> T:
         """`attempt()` until it returns, retrying `Retryable` failures by this policy.
 
         The first try is made directly (most requests need no other); the retries run in
@@ -143,7 +146,7 @@ class RetryPolicy:
         except Retryable as exc:
             failed = exc
         if self.retries < 1:
-            raise self.give_up(failed, url) from None
+            raise self.give_up(failed, url, gate) from None
         on_retry()
         await asyncio.sleep(self.wait(failed, 1))
         retrying = AsyncRetrying(
@@ -160,7 +163,7 @@ class RetryPolicy:
                 with try_:
                     return await attempt()
         except Retryable as exc:
-            raise self.give_up(exc, url) from None
+            raise self.give_up(exc, url, gate) from None
         raise AssertionError("unreachable")  # pragma: no cover
 
     def wait(self, exc: BaseException | None, attempt: int) -> float:
@@ -207,7 +210,7 @@ class RetryPolicy:
             hint=f"everything fetched so far is kept; run again after {when}",
         )
 
-    def give_up(self, exc: Retryable, url: str) -> LotsdbError:
+    def give_up(self, exc: Retryable, url: str, gate: HostGate | None = None) -> LotsdbError:
         from lotsdb_cli.errors import BadResponse
 
         tries = self.retries + 1
@@ -224,6 +227,17 @@ class RetryPolicy:
                 f"{origin_of(url)}: {exc.reason} (after {tries} tries)",
                 hint="check the URL settings and that the service is up; a re-run continues where this one stopped",
             )
+        if gate is not None:
+            gate.given_up += 1
+            if gate.given_up >= KEPT_FAILING:
+                # Request after request fails after every retry (a server that accepts and never
+                # answers, 503s for everything): the API is down, not this item. Stop, as for an
+                # unreachable host, rather than spend every item's retries and timeouts.
+                return Unreachable(
+                    f"{origin_of(url)}: {gate.given_up} requests in a row failed after every retry "
+                    f"(the last: {exc.reason})",
+                    hint="the service seems down; a re-run continues where this one stopped",
+                )
         return TemporarilyUnavailable(
             f"{short_url(url)}: {exc.reason} (after {tries} tries)",
             hint="the service may be down or overloaded; try again later",
