@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
@@ -12,6 +14,7 @@ from lotsdb_cli.errors import BadResponse, UsageError
 from lotsdb_cli.http.client import Fetched, HttpClient
 
 PAGE_SIZE = 500  # the largest page the API serves
+MAX_PAGES = 2_000  # a million items at full pages: far beyond any real catalog, and a bound on a lying server
 
 
 class CatalogClient:
@@ -25,31 +28,48 @@ class CatalogClient:
         return data
 
     async def _pages(self, path: str, params: dict[str, Any], limit: int | None) -> AsyncIterator[dict[str, Any]]:
-        """Every item of a paginated list, page after page, up to `limit` items."""
-        page_number, yielded = 1, 0
-        previous_items: Any = None
+        """Every item of a paginated list, page after page, up to `limit` items.
+
+        The server's word on how many pages there are is not enough to stop on (a server can say
+        `hasNextPage` and `totalPages: 2**31` for ever): paging also ends once the items gathered
+        reach the first page's `totalItems`, and fails (`BadResponse`) when a page repeats any
+        earlier one or when `MAX_PAGES` pages were not enough.
+        """
+        page_number, yielded, gathered = 1, 0, 0
+        seen: dict[str, int] = {}  # a digest of each page's items -> the page it came from
+        total_items: int | None = None
         check = shapes.page(path)
         while True:
             query = {**params, "PageNumber": page_number, "PageSize": PAGE_SIZE}
             page = (
                 await self.http.get_json(f"{self.base}{path}", query, auth=self.http.catalog_auth(), validate=check)
             ).data
-            if page_number > 1 and page.get("items") == previous_items:
-                # A server that ignores PageNumber would otherwise be asked for page after page
-                # (totalPages can be 2**31) of the same items.
-                raise BadResponse(f"GET {path}: page {page_number} repeats page {page_number - 1}; stopping")
-            previous_items = page.get("items")
-            for item in page.get("items") or []:
+            items = page.get("items") or []
+            digest = _digest(items)
+            if digest in seen:
+                # A server that ignores PageNumber (or cycles through a few pages) would otherwise be
+                # asked for page after page of the same items.
+                raise BadResponse(f"GET {path}: page {page_number} repeats page {seen[digest]}; stopping")
+            seen[digest] = page_number
+            if page_number == 1 and shapes.is_id(page.get("totalItems")):
+                total_items = page["totalItems"]
+            for item in items:
                 if isinstance(item, dict):
                     yield item
                     yielded += 1
                     if limit is not None and yielded >= limit:
                         return
+            gathered += len(items)
             total_pages = page.get("totalPages") or 0
             if not page.get("hasNextPage") or not isinstance(total_pages, int) or page_number >= total_pages:
                 return
-            if not page.get("items"):
+            if not items or (total_items is not None and gathered >= total_items):
                 return
+            if page_number >= MAX_PAGES:
+                raise BadResponse(
+                    f"GET {path}: the server kept announcing more pages after {page_number} pages "
+                    f"({gathered} items); stopping"
+                )
             page_number += 1
 
     # -- sellers -------------------------------------------------------------------------
@@ -100,15 +120,14 @@ class CatalogClient:
     async def lot(self, lot_id: int, *, fresh: bool = False) -> Fetched:
         lot_id = _positive(lot_id, "lot")
         return await self.http.get_json(
-            self.lot_url(lot_id), auth=self.http.catalog_auth(), validate=shapes.entity("LotDto", lot_id), fresh=fresh
+            self.lot_url(lot_id), auth=self.http.catalog_auth(), validate=shapes.lot(lot_id), fresh=fresh
         )
 
     def cached_lots(self, lot_ids: Sequence[int]) -> dict[int, Fetched]:
         """The fresh cached copies of many lots, read from the cache at once (no request)."""
         urls = {self.lot_url(lot_id): lot_id for lot_id in lot_ids}
         found = self.http.cached_many(list(urls))
-        check = shapes.entity("LotDto")
-        return {urls[url]: fetched for url, fetched in found.items() if check(fetched.data) is None}
+        return {urls[url]: fetched for url, fetched in found.items() if shapes.lot(urls[url])(fetched.data) is None}
 
     async def update_lot(self, lot_id: int, body: dict[str, Any]) -> dict[str, Any]:
         url = self.lot_url(_positive(lot_id, "lot"))
@@ -117,6 +136,11 @@ class CatalogClient:
         finally:
             self.http.invalidate(url)  # whatever the answer, the cached copy may be out of date now
         return data if isinstance(data, dict) else {}
+
+
+def _digest(items: list[Any]) -> str:
+    text = json.dumps(items, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
 
 
 def _positive(value: int, what: str) -> int:

@@ -12,32 +12,16 @@ from lotsdb_cli.catalog import CatalogClient
 from lotsdb_cli.errors import BadResponse, UsageError, stops_the_run
 from lotsdb_cli.fetcher import ordered_batches
 from lotsdb_cli.http.client import Fetched
+from lotsdb_cli.shapes import LOT_DATA_FIELDS  # LotDataDto's fields and their JSON types
 
-# LotDataDto's fields in the contract's order, with the JSON type of each (all nullable).
-LOT_DATA_FIELDS: dict[str, type] = {
-    "Qty": int,
-    "L": float,
-    "W": float,
-    "H": float,
-    "Wgt": float,
-    "value": float,
-    "Cpack": str,
-    "description": str,
-    "forceCrate": bool,
-    "ItemID": str,
-    "Notes": str,
-    "notedConditions": str,
-    "doNotTip": bool,
-    "commodityId": str,
-}
 PROBE_CHUNK = 250  # lots looked up in the cache per query during a dump
 CSV_COLUMNS = ["id", "lotNumber", "customerItemId", *LOT_DATA_FIELDS, "imageLinks"]
 
 
 def effective_data(lot: dict[str, Any]) -> dict[str, Any]:
     """The last entry of `overridenData` if there is one, else `initialData` (both may be null)."""
-    overrides = lot.get("overridenData") or []
-    for entry in reversed(overrides):
+    overrides = lot.get("overridenData")
+    for entry in reversed(overrides if isinstance(overrides, list) else []):
         if isinstance(entry, dict):
             return entry
     initial = lot.get("initialData")
@@ -47,11 +31,15 @@ def effective_data(lot: dict[str, Any]) -> dict[str, Any]:
 def csv_row(lot: dict[str, Any], lot_number: str | None) -> dict[str, Any]:
     """One CSV row: id, lotNumber, customerItemId, the effective LotDataDto fields, imageLinks."""
     data = effective_data(lot)
-    links = [link.get("link") for link in lot.get("imageLinks") or [] if isinstance(link, dict)]
+    links = [link.get("link") for link in _list(lot.get("imageLinks")) if isinstance(link, dict)]
     row: dict[str, Any] = {"id": lot.get("id"), "lotNumber": lot_number, "customerItemId": lot.get("customerItemId")}
     row.update({name: data.get(name) for name in LOT_DATA_FIELDS})
     row["imageLinks"] = " ".join(str(link) for link in links if link)
     return row
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
 
 
 @dataclass
@@ -213,14 +201,14 @@ def override_body(lot: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any
     """An UpdateLotRequest that appends an override built from the effective data plus `changes`."""
     entry = {name: effective_data(lot).get(name) for name in LOT_DATA_FIELDS}
     entry.update(changes)
-    overrides = [item for item in lot.get("overridenData") or [] if isinstance(item, dict)]
+    overrides = [item for item in _list(lot.get("overridenData")) if isinstance(item, dict)]
     return {
         "customerItemId": lot.get("customerItemId"),
         "imageLinks": [
-            link["link"] for link in lot.get("imageLinks") or [] if isinstance(link, dict) and link.get("link")
+            link["link"] for link in _list(lot.get("imageLinks")) if isinstance(link, dict) and link.get("link")
         ],
         "overridenData": [*overrides, entry],
-        "catalogs": [item for item in lot.get("catalogs") or [] if isinstance(item, dict)],
+        "catalogs": [item for item in _list(lot.get("catalogs")) if isinstance(item, dict)],
     }
 
 

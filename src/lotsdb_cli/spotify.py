@@ -15,7 +15,7 @@ from lotsdb_cli.errors import ApiError, BadResponse
 from lotsdb_cli.http.client import HttpClient
 
 BATCH_SIZE = 20  # the most ids GET /v1/albums accepts
-MAX_TRACK_PAGES = 100  # a guard against a `next` link that never ends
+MAX_TRACK_PAGES = 100  # 5,000 tracks at Spotify's 50 a page: a guard against `next` links that never end
 
 
 class SpotifyClient:
@@ -37,7 +37,11 @@ class SpotifyClient:
             validate=shapes.spotify_album(album_id),
             fresh=fresh,
         )
-        return await self._with_all_tracks(fetched.data, fresh=fresh)
+        try:
+            return await self._with_all_tracks(fetched.data, fresh=fresh)
+        except BadResponse:
+            self.http.invalidate(self.album_url(album_id), {"market": self.market})  # its `next` link may be the fault
+            raise
 
     async def albums_batch(
         self, album_ids: list[str], *, fresh: bool = False
@@ -62,27 +66,47 @@ class SpotifyClient:
         self.batch_allowed = True
         found: dict[str, dict[str, Any] | None] = dict.fromkeys(ids)
         for album in answer.data.get("albums") or []:
-            if isinstance(album, dict) and album.get("id") in found:
-                found[album["id"]] = await self._with_all_tracks(album, fresh=fresh)
+            # An album of the wrong shape stays None: it is asked for on its own, and fails alone.
+            if shapes.album_problem(album) is None and album.get("id") in found:
+                try:
+                    found[album["id"]] = await self._with_all_tracks(album, fresh=fresh)
+                except BadResponse:
+                    found[album["id"]] = None
         return found
 
     async def _with_all_tracks(self, album: dict[str, Any], *, fresh: bool) -> dict[str, Any]:
+        """The album with the items of every `tracks` page; `BadResponse` when the pages do not end.
+
+        Paging stops at the last page, or once the tracks gathered reach `total`. A `next` link seen
+        before (a loop), or more than `MAX_TRACK_PAGES` pages, fails the album: nothing partial is
+        stored as if it were complete, and the pages are dropped from the cache so the next run asks again.
+        """
         tracks = album.get("tracks")
         if not isinstance(tracks, dict):
             return album
         items = [item for item in tracks.get("items") or [] if isinstance(item, dict)]
+        total = tracks.get("total") if shapes.is_id(tracks.get("total")) else None
         next_url = tracks.get("next")
-        pages = 0
-        while isinstance(next_url, str) and next_url and pages < MAX_TRACK_PAGES:
+        followed: list[str] = []
+        while isinstance(next_url, str) and next_url and (total is None or len(items) < total):
+            problem = None
+            if next_url in followed:
+                problem = f"the next page {next_url[:80]!r} was already read (a loop)"
+            elif len(followed) >= MAX_TRACK_PAGES:
+                problem = f"more than {MAX_TRACK_PAGES} pages of tracks"
+            if problem is not None:
+                for url in followed:
+                    self.http.invalidate(url)
+                raise BadResponse(f"album {album.get('id')}: {problem}; not stored")
             if not self._on_api_origin(next_url):
                 # The bearer token goes with every page: never to a host the API did not name as itself.
                 raise BadResponse(f"album tracks: the next page {next_url[:80]!r} is not on {self.base}")
+            followed.append(next_url)
             page = await self.http.get_json(
                 next_url, auth=self.http.spotify_auth(), validate=shapes.tracks_page, fresh=fresh
             )
             items.extend(item for item in page.data.get("items") or [] if isinstance(item, dict))
             next_url = page.data.get("next")
-            pages += 1
         return {**album, "tracks": {**tracks, "items": items, "next": None}}
 
     def _on_api_origin(self, url: str) -> bool:

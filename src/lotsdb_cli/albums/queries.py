@@ -91,8 +91,10 @@ def text_filters(**needles: str | None) -> tuple[list[str], list[Any]]:
 
 def names_from_metadata(metadata: dict[str, Any]) -> tuple[str | None, str | None, int | None]:
     """Artist(s), title and release year of a Spotify album object, where present."""
-    title = metadata.get("name") or None
-    artist_names = [artist.get("name") for artist in metadata.get("artists") or [] if artist.get("name")]
+    title = (metadata.get("name") or None) if isinstance(metadata.get("name"), str) else None
+    artists = metadata.get("artists")
+    artists = artists if isinstance(artists, list) else []
+    artist_names = [str(artist["name"]) for artist in artists if isinstance(artist, dict) and artist.get("name")]
     release_date = str(metadata.get("release_date") or "")
     year = int(release_date[:4]) if release_date[:4].isascii() and release_date[:4].isdigit() else None
     return (", ".join(artist_names) or None), title, year

@@ -206,10 +206,8 @@ class HttpClient:
             if not is_fresh(entry.url, entry.stored_at, self.settings, now):
                 continue
             try:
-                data = parse_json(entry.body, entry.headers)
+                data = checked(parse_json(entry.body, entry.headers), validate, entry.url)
             except BadResponse:
-                continue
-            if validate is not None and validate(data) is not None:
                 continue
             url = keys[key]
             fresh[url] = Fetched(data, url, from_cache=True)
@@ -256,7 +254,7 @@ class HttpClient:
                 self._tracer.cached("GET", url, "hit")
                 return Fetched(data, url, from_cache=True)
         if self.settings.offline:
-            return self._offline(url, entry, parse)
+            return self._offline(url, entry, parse, validate)
         self.stats.cache_misses += 1
         conditional = entry.validators if entry is not None else {}
 
@@ -269,10 +267,13 @@ class HttpClient:
         except (TemporarilyUnavailable, RateLimited) as exc:
             if entry is None:
                 raise
-            # Said once a run; a dump's summary counts the rest ("N served stale").
+            try:
+                stale = self._stale(url, entry, parse, validate)
+            except BadResponse:
+                raise exc from None  # a cached copy of the wrong shape is no better than none
             age = format_duration(max(0.0, self.env.wall_clock() - entry.stored_at))
-            self._warn(f"{exc.message}; using the copy cached {age} ago", once_key="stale")
-            return self._stale(url, entry, parse)
+            self._warn(f"{exc.message}; using the copy cached {age} ago", once_key="stale")  # then counted
+            return stale
         data = checked(data, validate, url)
         revalidated = response.status == 304 and entry is not None
         if revalidated:
@@ -282,15 +283,16 @@ class HttpClient:
             self._store(key, url, response, entry if revalidated else None)
         return Fetched(data, url, revalidated=revalidated)
 
-    def _offline(self, url: str, entry: CacheEntry | None, parse: Parse) -> Fetched:
+    def _offline(self, url: str, entry: CacheEntry | None, parse: Parse, validate: Validate | None) -> Fetched:
         if entry is None:
             raise OfflineMiss(f"--offline: no cached copy of {strip_userinfo(url)}", hint="run once without --offline")
-        return self._stale(url, entry, parse)
+        return self._stale(url, entry, parse, validate)
 
-    def _stale(self, url: str, entry: CacheEntry, parse: Parse) -> Fetched:
+    def _stale(self, url: str, entry: CacheEntry, parse: Parse, validate: Validate | None) -> Fetched:
+        data = checked(parse(entry.body, entry.headers), validate, url)  # an older lotsdb may have stored it
         self.stats.stale += 1
         self._tracer.cached("GET", url, "stale")
-        return Fetched(parse(entry.body, entry.headers), url, from_cache=True, stale=True)
+        return Fetched(data, url, from_cache=True, stale=True)
 
     def _store(self, key: str, url: str, response: RawResponse, revalidated: CacheEntry | None) -> None:
         if self.settings.no_cache or (response.status != 200 and revalidated is None):

@@ -34,14 +34,36 @@ def parse_json(body: bytes, headers: Mapping[str, str]) -> Any:
             data = json.loads(body)
     except _NumberOutOfRange as exc:
         raise BadResponse(f"a number out of range in the JSON ({exc})") from None
+    except RecursionError:  # `[[[[...` a hundred thousand deep: the parser runs out of stack
+        raise BadResponse(f"JSON nested too deeply to read ({len(body)} bytes)") from None
     except ValueError:
         kind = (headers.get("Content-Type") or "").split(";")[0].strip() or "unknown content type"
         if "html" in kind or body.lstrip()[:1] == b"<":
             raise BadResponse(f"got an HTML page ({kind}) where JSON was expected") from None
         raise BadResponse(f"invalid or truncated JSON ({len(body)} bytes, {kind})") from None
+    if body.count(b"[") + body.count(b"{") > MAX_DEPTH and _deeper_than(data, MAX_DEPTH):
+        # Parsed, but writing it out (JSON, a table, the cache) would run out of stack further on.
+        raise BadResponse(f"JSON nested more than {MAX_DEPTH} levels deep")
     if _SURROGATE_ESCAPE.search(body):
         data = _without_lone_surrogates(data)
     return data
+
+
+MAX_DEPTH = 64  # no answer of either API nests more than a few levels
+
+
+def _deeper_than(data: Any, limit: int) -> bool:
+    """Whether lists and objects nest more than `limit` levels in `data` (without recursion)."""
+    pending = [(data, 1)]
+    while pending:
+        value, depth = pending.pop()
+        children = value.values() if isinstance(value, dict) else value if isinstance(value, list) else None
+        if children is None:
+            continue
+        if depth > limit:
+            return True
+        pending.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+    return False
 
 
 # A number whose exponent has three digits or more, a run of 300 digits, NaN or Infinity.
