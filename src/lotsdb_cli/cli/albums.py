@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Generator
-from typing import TYPE_CHECKING, Annotated, Any, BinaryIO
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from lotsdb_cli.cli.album_runs import check_unknown, fetch_covers, read_source, reason, run_refresh
 from lotsdb_cli.cli.common import (
     ArtistOption,
     FormatOption,
@@ -86,7 +87,7 @@ def import_albums(
     log_path = reject_log if reject_log and not dry_run else None
     [log_target] = output_targets(ctx, log_path, inputs=[source])  # before reading: not over its source
     store = state.db.albums if not dry_run or state.settings.db_path.exists() else None
-    stream, name = _read_source(state, source)
+    stream, name = read_source(state, source)
     total = stream_size(stream)
     bar = console.progress(total=total, desc="importing", unit="B", unit_scale=True)
     shown = 0
@@ -129,7 +130,7 @@ def import_albums(
             console.note(report.summary())
     if not skip_spotify and not dry_run and report.spotify_ids:
         selection = state.db.albums.select_for_refresh(report.spotify_ids)
-        _run_refresh(state, selection.to_fetch, workers=workers, skipped=selection.skipped)
+        run_refresh(state, selection.to_fetch, workers=workers, skipped=selection.skipped)
     if report.swallowed is not None:
         first, last = report.swallowed
         raise InvalidInput(
@@ -149,28 +150,6 @@ def import_albums(
             f"{report.invalid} invalid rows were not imported (lines {report.lines_phrase()})",
             hint="fix them and import again" + ("" if reject_log else "; --reject-log FILE saves them as CSV"),
         )
-
-
-def _read_source(state: AppState, source: str) -> tuple[BinaryIO, str]:
-    """The spreadsheet as a binary stream to read from (a URL's body arrives whole), and its name."""
-    import io
-
-    from lotsdb_cli.errors import InvalidInput
-
-    if source == "-":
-        if sys.stdin is None:
-            raise InvalidInput("cannot read <stdin>: it is closed")
-        return sys.stdin.buffer, "<stdin>"
-    if source.startswith(("http://", "https://")):
-        from lotsdb_cli.albums.importer import google_sheets_csv_url
-        from lotsdb_cli.http.urls import strip_userinfo
-
-        url = google_sheets_csv_url(source) or source
-        return io.BytesIO(state.db.fetch_bytes(url)), strip_userinfo(source)
-    try:
-        return open(source, "rb"), source  # the import command closes it
-    except OSError as exc:
-        raise InvalidInput(f"cannot read {source}: {exc.strerror or exc}") from None
 
 
 @app.command("list")
@@ -293,14 +272,14 @@ def refresh(
     for ref in selection.unknown_refs:
         console.warn(f"no album {ref!r} in the library")
     if dry_run:
-        records = [{**album.to_record(), "reason": _reason(album)} for album in selection.to_fetch]
+        records = [{**album.to_record(), "reason": reason(album)} for album in selection.to_fetch]
         emit_list(ctx, records, fmt, ["id", "spotify_id", "artist", "title", "reason"])
         console.note(
             f"dry run: {len(selection.to_fetch)} albums would be fetched, {len(selection.fresh)} are fresh, "
             f"{selection.skipped} skipped (no Spotify id or unknown to Spotify); no request made"
         )
     else:
-        _run_refresh(
+        run_refresh(
             state,
             selection.to_fetch,
             workers=workers,
@@ -308,55 +287,7 @@ def refresh(
             fresh=len(selection.fresh),
             force=force,
         )
-    _check_unknown(selection.unknown_refs, found=len(selection.to_fetch) + len(selection.fresh) + selection.skipped)
-
-
-def _check_unknown(unknown: list[str], *, found: int) -> None:
-    """Albums asked for by id that the library does not have: an error (1) when no album asked for
-    was found, else a partial success (3); each was named in a warning already."""
-    from lotsdb_cli.errors import NotFound, PartialFailure
-
-    if not unknown:
-        return
-    if not found:
-        raise NotFound(f"no album {unknown[0]!r} in the library", hint="import it first, or use a Spotify id")
-    raise PartialFailure(
-        f"{len(unknown)} of the albums asked for are not in the library", hint="see the warnings above"
-    )
-
-
-def _reason(album: Album) -> str:
-    if album.metadata_fetched_at is None:
-        return "no metadata yet"
-    if album.not_found:
-        return "forced (Spotify said not found)"
-    return "stale or forced"
-
-
-def _run_refresh(
-    state: AppState, albums: list[Album], *, workers: int, skipped: int, fresh: int = 0, force: bool = False
-) -> None:
-    """Fetch and store `albums`; `force` asks Spotify even when the HTTP cache has a fresh answer."""
-    from lotsdb_cli.errors import PartialFailure
-
-    console = state.console
-    run = state.db.refresh(albums, workers=workers, fresh=force)
-    summary = run.summary
-    summary.skipped, summary.unchanged = skipped, fresh
-    bar = console.progress(total=len(albums), desc="albums", unit="album")
-    try:
-        for result in run:
-            bar.update(1)
-            if result.error is not None:
-                album = result.album
-                console.warn(f"album {album.id} ({album.spotify_id}, {album.label}): {result.error}")
-    finally:
-        bar.close()
-        console.note(summary.line())
-    if summary.failed:
-        raise PartialFailure(
-            f"{len(summary.failed)} of {len(albums)} albums failed", hint="see the warnings above; re-run to retry"
-        )
+    check_unknown(selection.unknown_refs, found=len(selection.to_fetch) + len(selection.fresh) + selection.skipped)
 
 
 @app.command("gallery")
@@ -406,7 +337,7 @@ def gallery(
             selection = store.select_for_gallery(**filters, max_age=max_age)
             if selection.to_fetch:
                 shown = selection.album_ids  # a fetch can change what the filters match (--missing-cover, --limit)
-                stopped = _fetch_covers(
+                stopped = fetch_covers(
                     state, selection.to_fetch, workers=workers, skipped=selection.skipped, fresh=selection.fresh
                 )
         cards = store.album_cards(**filters, among=shown)
@@ -415,19 +346,3 @@ def gallery(
     console.note(f"gallery: {counts.line()}; written to {written}")
     if stopped is not None:
         raise stopped
-
-
-def _fetch_covers(state: AppState, albums: list[Album], *, workers: int, skipped: int, fresh: int) -> Exception | None:
-    """Fetch and store the albums' Spotify objects (and so their covers) as `albums refresh` does.
-
-    Returns the error that cut the fetch short, if it is one that keeps what was stored (some
-    albums failed, or Spotify asked to wait longer than --max-wait): the gallery is written from
-    what the store holds, then the command ends with that error's exit status.
-    """
-    from lotsdb_cli.errors import PartialFailure, TemporarilyUnavailable
-
-    try:
-        _run_refresh(state, albums, workers=workers, skipped=skipped, fresh=fresh)
-    except (PartialFailure, TemporarilyUnavailable) as exc:
-        return exc
-    return None

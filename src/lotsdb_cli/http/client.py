@@ -240,11 +240,8 @@ class HttpClient:
         key = cache_key("GET", url)
         skip = reuse in ("never", "private") or self.settings.refresh or self.settings.no_cache
         entry = None if skip else self.cache.get(key)
-        if (
-            entry is not None
-            and reuse == "fresh"
-            and is_fresh(url, entry.stored_at, self.settings, self.env.wall_clock())
-        ):
+        now = self.env.wall_clock()
+        if entry is not None and reuse == "fresh" and is_fresh(url, entry.stored_at, self.settings, now):
             try:
                 data = checked(parse(entry.body, entry.headers), validate, url)
             except BadResponse:
@@ -254,7 +251,11 @@ class HttpClient:
                 self._tracer.cached("GET", url, "hit")
                 return Fetched(data, url, from_cache=True)
         if self.settings.offline:
-            return self._offline(url, entry, parse, validate)
+            if entry is None:
+                raise OfflineMiss(
+                    f"--offline: no cached copy of {strip_userinfo(url)}", hint="run once without --offline"
+                )
+            return self._stale(url, entry, parse, validate)
         self.stats.cache_misses += 1
         conditional = entry.validators if entry is not None else {}
 
@@ -264,14 +265,14 @@ class HttpClient:
 
         try:
             response, data = await self._send("GET", url, auth, headers=conditional, parse=parsed)
-        except (TemporarilyUnavailable, RateLimited) as exc:
+        except (TemporarilyUnavailable, RateLimited, BadResponse) as exc:  # (an HTML page after every retry)
             if entry is None:
                 raise
             try:
                 stale = self._stale(url, entry, parse, validate)
             except BadResponse:
                 raise exc from None  # a cached copy of the wrong shape is no better than none
-            age = format_duration(max(0.0, self.env.wall_clock() - entry.stored_at))
+            age = format_duration(max(0.0, now - entry.stored_at))
             self._warn(f"{exc.message}; using the copy cached {age} ago", once_key="stale")  # then counted
             return stale
         data = checked(data, validate, url)
@@ -282,11 +283,6 @@ class HttpClient:
         if reuse != "private":
             self._store(key, url, response, entry if revalidated else None)
         return Fetched(data, url, revalidated=revalidated)
-
-    def _offline(self, url: str, entry: CacheEntry | None, parse: Parse, validate: Validate | None) -> Fetched:
-        if entry is None:
-            raise OfflineMiss(f"--offline: no cached copy of {strip_userinfo(url)}", hint="run once without --offline")
-        return self._stale(url, entry, parse, validate)
 
     def _stale(self, url: str, entry: CacheEntry, parse: Parse, validate: Validate | None) -> Fetched:
         data = checked(parse(entry.body, entry.headers), validate, url)  # an older lotsdb may have stored it
