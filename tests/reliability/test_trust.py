@@ -654,3 +654,47 @@ def test_one_lot_that_keeps_failing_is_one_failed_lot(cli: Cli, sandbox: Sandbox
     sandbox.add_fault(r"/api/Lot/100003$", "status", status=503)
     result = cli.proc("--retries", "1", "lots", "dump", "1000")
     assert result.returncode == 3 and len(result.stdout.splitlines()) == 59
+
+
+class TinyCatalog(http.server.ThreadingHTTPServer):
+    """A Catalog API of one lot: `/api/Lot/1` with a validator that cannot be sent back, `/api/Lot/2` a 204."""
+
+    def __init__(self) -> None:
+        self.paths: list[tuple[str, str | None]] = []
+        lot = json.dumps({"id": 1, "customerItemId": "c-1", "initialData": {"Qty": 1}, "overridenData": []}).encode()
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(handler) -> None:
+                self.paths.append((handler.path, handler.headers.get("If-None-Match")))
+                if handler.path == "/api/Lot/2":
+                    handler.send_response(204)
+                    handler.end_headers()
+                    return
+                handler.send_response(200)
+                handler.send_header("Content-Type", "application/json")
+                handler.send_header("ETag", '"a\x01b"')
+                handler.send_header("Content-Length", str(len(lot)))
+                handler.end_headers()
+                handler.wfile.write(lot)
+
+            def log_message(handler, *args: object) -> None:
+                pass
+
+        super().__init__(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.serve_forever, daemon=True).start()
+
+
+def test_a_validator_that_cannot_be_sent_back_is_not_kept(cli: Cli) -> None:
+    server = TinyCatalog()
+    env = {"LOTSDB_CATALOG_URL": f"http://127.0.0.1:{server.server_address[1]}", "LOTSDB_TOKEN": "tok-abc12345"}
+    try:
+        first = cli.proc("lots", "show", "1", "--format", "json", env=env)
+        again = cli.proc("--ttl", "0", "lots", "show", "1", "--format", "json", env=env)
+        no_content = cli.proc("lots", "show", "2", env=env)
+    finally:
+        server.shutdown()
+    assert first.returncode == 0 and again.returncode == 0, again.stderr
+    assert "warning" not in again.stderr  # asked again (nothing to revalidate with), not served stale
+    assert server.paths[:2] == [("/api/Lot/1", None), ("/api/Lot/1", None)]
+    assert no_content.returncode == 1 and "empty" in no_content.stderr  # no retry makes a body
+    assert server.paths[2:] == [("/api/Lot/2", None)]

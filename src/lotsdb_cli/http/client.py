@@ -337,6 +337,8 @@ class HttpClient:
             try:
                 return response, parse(response)
             except BadResponse as exc:
+                if response.status != 200:  # a 204, a 304 with nothing cached: no retry makes a body
+                    raise
                 raise Retryable(str(exc), status=response.status, url=url) from None
 
         def count_retry() -> None:

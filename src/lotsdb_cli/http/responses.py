@@ -154,7 +154,10 @@ def checked(data: Any, validate: Validate | None, url: str) -> Any:
 def kept_headers(headers: Mapping[str, str]) -> dict[str, str]:
     from lotsdb_cli.http.store import KEPT_HEADERS
 
-    return {name: headers[name] for name in KEPT_HEADERS if headers.get(name)}
+    # A validator is sent back in If-None-Match: one that is not plain ASCII text could not be.
+    return {
+        name: value for name in KEPT_HEADERS if (value := headers.get(name)) and value.isascii() and value.isprintable()
+    }
 
 
 def json_body(response: RawResponse) -> Any:
