@@ -215,7 +215,7 @@ class RetryPolicy:
 
         tries = self.retries + 1
         if exc.status == 200:
-            return BadResponse(f"GET {short_url(url)}: {exc.reason} (after {tries} tries)", status=200)
+            return BadResponse(f"{short_url(url)}: {exc.reason} (after {tries} tries)", status=200)
         if exc.status == 429:
             # Still rate-limited after every retry: the host wants fewer requests than any pacing
             # gives it, so stop the run instead of spending each remaining item's retries on 429s.
