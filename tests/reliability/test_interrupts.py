@@ -187,6 +187,7 @@ def test_sigterm_and_sighup_stop_like_ctrl_c(
     cached = cached_lot_count(cli.proc("cache", "stats", "--format", "json").stdout)
     assert fetched == cached  # the summary counts what was stored
     sandbox.set(latency_ms=0)
+    settle(sandbox)  # requests the stopped process had in flight are answered before the count restarts
     sandbox.reset()
     resumed = cli.proc("lots", "dump", str(EVENT), "-o", str(out))
     assert resumed.returncode == 0 and route_count(sandbox, LOT_ROUTE) == LOTS - cached
@@ -248,7 +249,10 @@ def test_two_quick_interrupts_stop_without_a_traceback(cli: Cli, sandbox: Sandbo
     sandbox.set(latency_ms=SLOW_MS)
     for second in (signal.SIGINT, signal.SIGTERM, signal.SIGINT):
         out = tmp_path / "lots.jsonl"
-        sandbox.reset()  # (the previous run's last answers must not count for this one)
+        # The previous run's requests still in flight are answered first: they must not count for this one
+        # (else the signal could reach a process still starting up, before any code of ours runs).
+        settle(sandbox, quiet=0.3)
+        sandbox.reset()
         proc = cli.popen("--no-cache", "lots", "dump", str(EVENT), "--workers", "8", "-o", str(out))
         wait_for_answers(sandbox, LOT_ROUTE, 4, proc)
         proc.send_signal(signal.SIGINT)
