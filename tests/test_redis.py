@@ -90,7 +90,13 @@ def test_three_hosts_share_one_rate_budget(tmp_path: Path, redis_url: str) -> No
         throttled = route_count(sandbox, "GET /api/Lot/{id}", "429")
         sent = route_count(sandbox, "GET /api/Lot/{id}")
         assert throttled <= 0.2 * sent, f"{throttled} 429s in {sent} lot requests"
-        assert redis.Redis.from_url(redis_url).exists("lotsdb:gate:" + sandbox.url.split("://")[1] + ":rate")
+        # A rate is learned from a 429: a machine so busy that the hosts never reached the server's
+        # limit has none to share (seen once with the two cores running two other test suites).
+        learned = redis.Redis.from_url(redis_url).exists("lotsdb:gate:" + sandbox.url.split("://")[1] + ":rate")
+        assert learned or throttled == 0, (
+            f"{throttled} 429s in {sent} lot requests, no rate in Redis",
+            [err for _, err in outputs],
+        )
 
 
 def test_redis_going_away_mid_run_loses_nothing(tmp_path: Path) -> None:
