@@ -161,3 +161,14 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def field_value(lines: list[str], name: str) -> str:
+    """A field's value read back from a field/value view: its first line and continuation lines, spaces removed."""
+    start = next(index for index, line in enumerate(lines) if line.split(" ", 1)[0] == name)
+    value = lines[start][len(name) :]
+    for line in lines[start + 1 :]:
+        if not line.startswith(" "):
+            break
+        value += line
+    return "".join(value.split())

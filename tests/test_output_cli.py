@@ -20,7 +20,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from conftest import Cli
+from conftest import Cli, field_value
 
 from lotsdb_cli.lots import CSV_COLUMNS
 from lotsdb_cli.output import display_width
@@ -275,17 +275,6 @@ def test_on_a_terminal_tables_fit_its_width(cli: Cli) -> None:
     assert max(len(line) for line in fitted(wide.stdout, 200)) > 80
 
 
-def value_lines(lines: list[str], name: str) -> str:
-    """A field's value in a field/value view, its continuation lines joined (without spaces)."""
-    start = next(index for index, line in enumerate(lines) if line.split(" ", 1)[0] == name)
-    value = lines[start][len(name) :]
-    for line in lines[start + 1 :]:
-        if not line.startswith(" "):
-            break
-        value += line
-    return "".join(value.split())
-
-
 def test_on_a_terminal_a_show_view_wraps_urls_without_cutting_them(cli: Cli) -> None:
     assert cli("albums", "import", str(SAMPLE)).code == 3
     assert cli("albums", "refresh", "--album-id", "1").code == 0
@@ -294,7 +283,7 @@ def test_on_a_terminal_a_show_view_wraps_urls_without_cutting_them(cli: Cli) -> 
     assert code == 0, stderr
     lines = fitted(stdout, 60)
     for name in ("cover_url", "spotify_url", "spotify_id"):
-        assert shown[name] and value_lines(lines, name) == shown[name]
+        assert shown[name] and field_value(lines, name) == shown[name]
     assert "spotify_url   https://open.spotify.com/album/" in lines  # broken after a slash
 
 

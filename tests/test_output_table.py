@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from conftest import field_value
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -246,22 +247,11 @@ def fields(record: dict[str, Any], width: int | None = 60) -> list[str]:
     return stream.getvalue().splitlines()
 
 
-def value_of(lines: list[str], name: str) -> str:
-    """A field's value read back from a view: its first line and the continuation lines, spaces removed."""
-    start = next(index for index, line in enumerate(lines) if line.split(" ", 1)[0] == name)
-    value = lines[start][len(name) :]
-    for line in lines[start + 1 :]:
-        if not line.startswith(" "):
-            break
-        value += line
-    return "".join(value.split())
-
-
 def test_a_show_view_fits_the_width_and_wraps_a_url_or_an_id_without_cutting_it() -> None:
     spotify_id = "JbOxBrphU2Sqm0bKBGcpXd" * 4
     lines = fields({"id": 1, "notes": "short", "spotify_url": URL, "spotify_id": spotify_id}, width=40)
     assert all(len(line) <= 40 for line in lines)
-    assert value_of(lines, "spotify_url") == URL and value_of(lines, "spotify_id") == spotify_id
+    assert field_value(lines, "spotify_url") == URL and field_value(lines, "spotify_id") == spotify_id
     assert "spotify_url  https://open.spotify.com/" in lines  # broken after a slash
     assert not any("…" in line for line in lines)
 
