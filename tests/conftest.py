@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import contextlib
+import http.server
 import io
 import os
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -172,3 +175,15 @@ def field_value(lines: list[str], name: str) -> str:
             break
         value += line
     return "".join(value.split())
+
+
+@contextlib.contextmanager
+def local_server(handler: type[http.server.BaseHTTPRequestHandler] | Any) -> Iterator[str]:
+    """An HTTP server of a test's own on 127.0.0.1, answering with `handler`; yields its base URL."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -17,14 +17,13 @@ import struct
 import subprocess
 import sys
 import termios
-import threading
 import time
 from collections.abc import Iterator
 from functools import partial
 from pathlib import Path
 
 import pytest
-from conftest import Cli, route_count
+from conftest import Cli, local_server, route_count
 
 from lotsdb_cli.sandbox import Sandbox
 from lotsdb_cli.sandbox.albumids import album_id
@@ -77,22 +76,16 @@ def test_import_from_stdin(cli: Cli) -> None:
 
 def test_import_from_url_goes_through_the_http_layer(cli: Cli, sandbox: Sandbox) -> None:
     handler = partial(http.server.SimpleHTTPRequestHandler, directory=str(SAMPLE.parent))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        url = f"http://127.0.0.1:{server.server_port}/albums.csv"
+    with local_server(handler) as base:
+        url = f"{base}/albums.csv"
         result = cli("-v", "albums", "import", url)
         assert result.code == 3 and "42 inserted" in result.stderr
         assert re.search(r"^GET http://127\.0\.0\.1:\d+/albums\.csv 200 \d+ms miss$", result.stderr, re.M)
         again = cli("-v", "albums", "import", url)  # asked again, with its validator: the sheet may have changed
         assert "42 unchanged" in again.stderr
         assert re.search(r"^GET http://127\.0\.0\.1:\d+/albums\.csv 304 \d+ms revalidated$", again.stderr, re.M)
-        server.shutdown()
-        offline = cli("--offline", "albums", "import", url)  # the cached copy serves --offline
-        assert "42 unchanged" in offline.stderr
-    finally:
-        server.server_close()
+    offline = cli("--offline", "albums", "import", url)  # the server is gone: the cached copy serves --offline
+    assert "42 unchanged" in offline.stderr
 
 
 def test_not_a_csv_is_a_clear_error_and_writes_nothing(cli: Cli, tmp_path: Path, isolated_home: Path) -> None:

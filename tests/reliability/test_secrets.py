@@ -8,12 +8,11 @@ import http.server
 import json
 import os
 import stat
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import Cli
+from conftest import Cli, local_server
 
 from lotsdb_cli.sandbox import Sandbox
 
@@ -38,14 +37,8 @@ def capture_server() -> Iterator[tuple[str, list[dict[str, str]]]]:
         def log_message(self, format: str, *args: object) -> None:
             pass
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}", seen
-    finally:
-        server.shutdown()
-        server.server_close()
+    with local_server(Handler) as url:
+        yield url, seen
 
 
 def test_no_secret_outside_tokens_json_after_a_full_verbose_run(

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 import redis
-from conftest import Cli
+from conftest import Cli, local_server
 
 from lotsdb_cli.sandbox import Sandbox
 
@@ -327,12 +327,8 @@ def test_a_compressed_answer_is_capped_at_its_decoded_size(cli: Cli) -> None:
         def log_message(self, *args: object) -> None:
             pass
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Bomb)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        result = cli.proc("albums", "import", f"http://127.0.0.1:{server.server_address[1]}/sheet.csv")
-    finally:
-        server.shutdown()
+    with local_server(Bomb) as url:
+        result = cli.proc("albums", "import", f"{url}/sheet.csv")
     assert len(bomb) < 1024 * 1024  # well under the cap as sent
     assert result.returncode == 1 and "the answer is too large (over 67108864 bytes)" in result.stderr
 
@@ -351,12 +347,8 @@ def test_a_redirect_loop_is_an_error_not_an_outage(cli: Cli) -> None:
         def log_message(self, *args: object) -> None:
             pass
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Loop)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        result = cli.proc("albums", "import", f"http://127.0.0.1:{server.server_address[1]}/sheet.csv")
-    finally:
-        server.shutdown()
+    with local_server(Loop) as url:
+        result = cli.proc("albums", "import", f"{url}/sheet.csv")
     assert result.returncode == 1 and "too many redirects" in result.stderr
     assert len(seen) <= 6  # one chain of redirects, not retried as if the server were down
 
@@ -608,15 +600,14 @@ def test_a_token_endpoint_that_echoes_the_form_shows_no_secret(cli: Cli, sandbox
         def log_message(self, *args: object) -> None:
             pass
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Echo)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    identity = f"http://127.0.0.1:{server.server_address[1]}/connect/token"
-    try:
+    with local_server(Echo) as url:
         result = cli.proc(
-            "--no-cache", "lots", "show", "100001", env={"LOTSDB_IDENTITY_URL": identity, "LOTSDB_PASSWORD": password}
+            "--no-cache",
+            "lots",
+            "show",
+            "100001",
+            env={"LOTSDB_IDENTITY_URL": f"{url}/connect/token", "LOTSDB_PASSWORD": password},
         )
-    finally:
-        server.shutdown()
     assert result.returncode == 4 and "password=***" in result.stderr
     from urllib.parse import quote_plus
 
