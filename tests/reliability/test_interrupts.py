@@ -227,6 +227,36 @@ def test_a_full_stdout_is_one_error_line(cli: Cli, sandbox: Sandbox, tmp_path: P
     assert "cannot write standard output: No space left on device" in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("args", "code"),
+    [
+        (["lots", "show", "100240", "--format", "xml"], 2),  # Click's usage error
+        (["cache", "warm", "--upcoming", "--within", "10x"], 2),
+        (["lots", "dump", "1000", "--ttl"], 2),  # found before Click parses the line
+        (["lots", "show", "not-an-id"], 2),
+    ],
+)
+def test_an_unwritable_stderr_keeps_the_exit_status(cli: Cli, args: list[str], code: int) -> None:
+    """`2>&1 | true`: a message that cannot be written is lost, and the status a script acts on stays."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader went away before the first word
+    try:
+        result = cli.proc(*args, stderr=write_end)
+    finally:
+        os.close(write_end)
+    assert result.returncode == code
+
+
+def test_an_unwritable_stderr_keeps_a_configuration_error_status(cli: Cli, tmp_path: Path) -> None:
+    if os.geteuid() != 0:
+        pytest.skip("making a device node needs root")
+    full = tmp_path / "full"
+    os.mknod(full, 0o666 | stat.S_IFCHR, os.makedev(1, 7))
+    with open(full, "w") as stderr:
+        result = cli.proc("lots", "show", "4", stderr=stderr, env={"LOTSDB_TTL": "ten"})
+    assert result.returncode == 4
+
+
 def test_two_quick_interrupts_stop_without_a_traceback(cli: Cli, sandbox: Sandbox, tmp_path: Path) -> None:
     """A second Ctrl-C (or SIGTERM) while the first one's clean-up runs: still one line and 130/143."""
     import time

@@ -78,7 +78,7 @@ def import_albums(
 
     from lotsdb_cli.albums.importer import REJECT_LOG_CUT, AlbumImporter
     from lotsdb_cli.albums.lines import stream_size
-    from lotsdb_cli.cli.app import _silence_stdout
+    from lotsdb_cli.cli.errors import silence
     from lotsdb_cli.errors import InvalidInput, PartialFailure
     from lotsdb_cli.output import open_output
 
@@ -118,7 +118,7 @@ def import_albums(
         if importer.report.completed and REJECT_LOG_CUT not in importer.report.warnings:
             importer.report.warnings.append(REJECT_LOG_CUT)
         if log_path == "-":
-            _silence_stdout()
+            silence(sys.stdout)
         if not importer.report.completed:
             raise
     finally:

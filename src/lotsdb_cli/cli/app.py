@@ -17,7 +17,7 @@ from lotsdb_cli import __version__
 from lotsdb_cli.cli import albums, auth, cache, config, events, lots, sandbox, sellers, typer_compat
 from lotsdb_cli.cli.argv import MissingValue, hoist_global_options
 from lotsdb_cli.cli.common import help_with_examples
-from lotsdb_cli.cli.errors import exit_status_for, verbosity_of
+from lotsdb_cli.cli.errors import exit_status_for, silence, stderr_may_fail, verbosity_of
 from lotsdb_cli.cli.params import (
     CacheLocation,
     DurationOption,
@@ -158,7 +158,8 @@ def main(argv: list[str] | None = None) -> None:
 
 def _usage_error(message: str) -> int:
     """A usage error found before Click parses the line, shown as Click shows its own."""
-    sys.stderr.write(f"Usage: lotsdb [OPTIONS] COMMAND [ARGS]...\nTry 'lotsdb -h' for help.\n\nError: {message}\n")
+    with stderr_may_fail():
+        sys.stderr.write(f"Usage: lotsdb [OPTIONS] COMMAND [ARGS]...\nTry 'lotsdb -h' for help.\n\nError: {message}\n")
     return 2
 
 
@@ -203,7 +204,8 @@ def run(argv: Sequence[str] | None = None) -> int:
     except typer.Exit as exc:
         return int(exc.exit_code)
     except typer.TyperException as exc:  # Click's usage errors (exit 2)
-        exc.show()  # type: ignore[attr-defined]
+        with stderr_may_fail():
+            exc.show()  # type: ignore[attr-defined]
         return int(exc.exit_code)
     except typer.Abort:
         return exit_status_for(KeyboardInterrupt())
@@ -258,16 +260,7 @@ def _flush_stdout() -> None:
     try:
         sys.stdout.flush()
     except BrokenPipeError:
-        _silence_stdout()
+        silence(sys.stdout)
         raise
     except ValueError:  # stdout closed
-        pass
-
-
-def _silence_stdout() -> None:
-    """The reader went away (`| head`): point stdout at devnull so the interpreter's final flush is quiet."""
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-    except (OSError, ValueError, AttributeError):
         pass

@@ -12,6 +12,7 @@ import logging
 import threading
 from typing import Any
 
+from lotsdb_cli.cli.errors import stderr_may_fail
 from lotsdb_cli.env import Environment
 from lotsdb_cli.secrets import redact
 
@@ -31,15 +32,12 @@ class Console:
     def write(self, line: str) -> None:
         """One line on stderr, redacted, around the progress bar if one is drawn."""
         text = redact(line)
-        with self._lock:
-            try:
-                if self._bar is not None:
-                    self._bar.clear()
-                print(text, file=self.env.stderr, flush=True)
-                if self._bar is not None:
-                    self._bar.refresh()
-            except (OSError, ValueError):  # stderr closed: nothing more we can say
-                pass
+        with self._lock, stderr_may_fail(self.env.stderr):  # stderr closed: nothing more we can say
+            if self._bar is not None:
+                self._bar.clear()
+            print(text, file=self.env.stderr)
+            if self._bar is not None:
+                self._bar.refresh()
 
     def warn(self, message: str, *, once_key: str | None = None) -> None:
         """`warning: ...`; with `once_key`, only the first time in this run."""

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import os
 import signal
 import sys
 import traceback
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from typing import IO
 
 from lotsdb_cli.cli import interrupted
 from lotsdb_cli.errors import ExitStatus, LotsdbError
@@ -16,9 +18,32 @@ from lotsdb_cli.errors import ExitStatus, LotsdbError
 OUTPUT_ERRNOS = frozenset({errno.ENOSPC, errno.EFBIG, errno.EDQUOT, errno.EIO, errno.EROFS})
 
 
+def silence(stream: IO[str]) -> None:
+    """The stream's reader went away (`| head`), or it cannot be written (`2>/dev/full`): point it at
+    devnull, so what is still buffered goes nowhere and the interpreter's last flush cannot fail
+    (which would end the process with status 120 instead of the command's own)."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, stream.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
+@contextlib.contextmanager
+def stderr_may_fail(stream: IO[str] | None = None) -> Iterator[None]:
+    """Messages for stderr that cannot be written are lost, never turned into another error."""
+    stream = sys.stderr if stream is None else stream
+    try:
+        yield
+        stream.flush()
+    except (OSError, ValueError):
+        silence(stream)
+
+
 def _print(line: str) -> None:
-    with contextlib.suppress(OSError, ValueError):  # stderr closed
-        print(line, file=sys.stderr, flush=True)
+    with stderr_may_fail():
+        print(line, file=sys.stderr)
 
 
 def verbosity_of(args: Sequence[str]) -> int:
@@ -49,9 +74,7 @@ def exit_status_for(exc: BaseException, *, verbosity: int = 0) -> int:
         return ExitStatus.INTERRUPTED
     if isinstance(exc, BrokenPipeError):
         # `lotsdb lots dump 1 | head`: the reader went away, which is not an error.
-        from lotsdb_cli.cli.app import _silence_stdout
-
-        _silence_stdout()
+        silence(sys.stdout)
         return ExitStatus.OK
     if isinstance(exc, LotsdbError):
         _print(f"error: {redact(exc.message)}")
