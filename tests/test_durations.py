@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 
 from lotsdb_cli.cli.params import DurationDefault, DurationOption, FieldAssignmentOption
 from lotsdb_cli.durations import DURATION_FORMS, DurationError, format_duration, parse_duration
+from lotsdb_cli.sandbox import Sandbox
 
 
 @pytest.mark.parametrize(
@@ -87,7 +88,7 @@ def test_root_ttl_takes_a_duration(isolated_home: Path) -> None:
     assert ttl == {"setting": "ttl", "value": 604800, "source": "option (--ttl)"}
 
 
-@pytest.mark.parametrize("value", ["soon", "10 minutes", "-1d", "99999999999999999999d"])
+@pytest.mark.parametrize("value", ["soon", "10 minutes", "-1d", "99999999999999999999d", "\u0661\u0662", "\uff11m"])
 def test_a_bad_ttl_is_a_usage_error(isolated_home: Path, value: str) -> None:
     result = Cli({"LOTSDB_HOME": str(isolated_home)})("--ttl", value, "config", "show")
     assert result.code == 2 and result.stdout == ""
@@ -109,6 +110,27 @@ def test_conflicting_or_bad_global_options_are_usage_errors(isolated_home: Path,
     result = Cli({"LOTSDB_HOME": str(isolated_home)})(*args, "config", "show")
     assert result.code == 2 and result.stdout == ""
     assert result.stderr.strip().splitlines()[-1].startswith(message)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["sellers", "list", "--name", "a\udcff"],
+        ["albums", "list", "--artist", "a\udcff"],
+        ["albums", "refresh", "--genre", "a\udcff", "--dry-run"],
+        ["albums", "gallery", "--artist", "\udcffb", "-o", "-"],
+        ["cache", "clear", "--url-pattern", "*/\udcff/*"],
+        ["lots", "override", "100241", "--set", "Notes=a\udcff", "--dry-run"],
+    ],
+)
+def test_bytes_that_are_not_utf8_in_a_text_option_are_a_usage_error(
+    cli: Cli, sandbox: Sandbox, args: list[str]
+) -> None:
+    """A search word in Latin-1 from an old script (`$'\\xff'`): exit 2 naming the option, nothing sent."""
+    result = cli(*args)
+    assert result.code == 2 and result.stdout == ""
+    assert "not UTF-8 text: b'" in result.stderr and "\\xff" in result.stderr
+    assert sandbox.stats()["requests"] == 0
 
 
 def test_root_help_shows_metavars_and_defaults() -> None:

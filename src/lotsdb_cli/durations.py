@@ -8,7 +8,7 @@ from lotsdb_cli.errors import UsageError
 
 _UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 MAX_DURATION = 36500 * 86400.0
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*$", re.IGNORECASE)
+_DURATION = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*([smhdw]?)\s*$", re.IGNORECASE)  # ASCII digits only
 # What a duration may look like; every message about a bad duration quotes it.
 DURATION_FORMS = "seconds, or a number with s, m, h, d or w: 600, 90s, 10m, 2h, 1d, 1w"
 

@@ -8,7 +8,7 @@ import typer
 
 from lotsdb_cli.cli.common import MAX_ID, FormatOption, WorkersOption, emit_object, help_with_examples
 from lotsdb_cli.cli.lots import partial_failure, run_dump
-from lotsdb_cli.cli.params import DurationDefault, DurationOption
+from lotsdb_cli.cli.params import DurationDefault, DurationOption, TextOption
 from lotsdb_cli.cli.state import get_state
 
 app = typer.Typer(
@@ -121,7 +121,7 @@ def clear(
     expired: Annotated[bool, typer.Option("--expired", help="Only entries past their freshness.")] = False,
     url_pattern: Annotated[
         str | None,
-        typer.Option(
+        TextOption(
             "--url-pattern",
             metavar="GLOB",
             help="Only URLs matching this glob: '*/api/Lot/*', or a path: '/api/Lot/*'.",

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from lotsdb_cli.cli.params import TextOption
+
 if TYPE_CHECKING:
     from lotsdb_cli.env import Environment
     from lotsdb_cli.output import OutputTarget
@@ -51,12 +53,8 @@ WorkersOption = Annotated[
         "--workers", "-w", min=1, max=256, metavar="N", help="Most requests in flight (the tool adapts below this)."
     ),
 ]
-ArtistOption = Annotated[
-    str | None, typer.Option(metavar="TEXT", help="Only albums whose artist contains this text (any case).")
-]
-GenreOption = Annotated[
-    str | None, typer.Option(metavar="TEXT", help="Only albums whose genre (the spreadsheet's) contains this text.")
-]
+ArtistOption = Annotated[str | None, TextOption(help="Only albums whose artist contains this text (any case).")]
+GenreOption = Annotated[str | None, TextOption(help="Only albums whose genre (the spreadsheet's) contains this text.")]
 LimitOption = Annotated[int | None, typer.Option("--limit", "-n", min=1, metavar="N", help="At most this many items.")]
 OutputOption = Annotated[
     str | None,

@@ -79,6 +79,24 @@ class DurationDefault(float):
         return self.text
 
 
+def utf8_text(value: str) -> str:
+    """`value` if it is text; bytes that are not UTF-8 (which Python keeps as lone surrogates) are refused."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise typer.BadParameter(f"not UTF-8 text: {value.encode('utf-8', 'surrogateescape')!r}") from None
+    return value
+
+
+class Text:
+    """Any text, as long as it is text: a search word, a glob, a host name."""
+
+    metavar = "TEXT"
+
+    def __call__(self, value: str) -> str:
+        return utf8_text(value)
+
+
 class FieldAssignment:
     """`FIELD=VALUE` (the value may be empty or contain `=`), a lot field and a value of its type;
     returned unchanged (the command converts it again, with every assignment at hand)."""
@@ -90,7 +108,7 @@ class FieldAssignment:
         from lotsdb_cli.lots import parse_assignment
 
         try:
-            parse_assignment(value)
+            parse_assignment(utf8_text(value))
         except UsageError as exc:
             raise typer.BadParameter(f"{exc.message}" + (f"; {exc.hint}" if exc.hint else "")) from None
         return value
@@ -137,6 +155,11 @@ def SecondsOption(*param_decls: str, low: float, high: float, **options: Any) ->
     """`typer.Option(...)` taking a finite number of seconds from `low` to `high` (said in its help)."""
     options["help"] = f"{options.get('help', '').rstrip('.')} ({low:g} to {high:g} seconds)."
     return typer.Option(*param_decls, parser=Seconds(low, high), metavar=Seconds.metavar, **options)
+
+
+def TextOption(*param_decls: str, metavar: str = Text.metavar, **options: Any) -> Any:
+    """`typer.Option(...)` taking TEXT (UTF-8; shown as `metavar`)."""
+    return typer.Option(*param_decls, parser=Text(), metavar=metavar, **options)
 
 
 def AlbumArgument(**options: Any) -> Any:

@@ -12,6 +12,7 @@ from typing import Annotated, Any
 import typer
 
 from lotsdb_cli.cli.common import help_with_examples
+from lotsdb_cli.cli.params import TextOption
 
 app = typer.Typer(
     help=help_with_examples(
@@ -26,7 +27,7 @@ DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
 HostOption = Annotated[str, typer.Option(metavar="HOST", help="Address to listen on.")]
 PortOption = Annotated[int, typer.Option(min=0, max=65535, metavar="PORT", help="Port (0: any free port).")]
-SandboxHostOption = Annotated[str, typer.Option("--host", metavar="HOST", help="Address of the sandbox.")]
+SandboxHostOption = Annotated[str, TextOption("--host", metavar="HOST", help="Address of the sandbox.")]
 SandboxPortOption = Annotated[
     int, typer.Option("--port", min=1, max=65535, metavar="PORT", help="Port of the sandbox.")
 ]

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from lotsdb_cli.cli.common import MAX_ID, FormatOption, LimitOption, emit_list, emit_object, help_with_examples
+from lotsdb_cli.cli.params import TextOption
 from lotsdb_cli.cli.state import get_state
 
 app = typer.Typer(
@@ -21,9 +22,7 @@ COLUMNS = ["id", "name", "customerDisplayId", "isActive", "events"]
 @app.command("list")
 def list_sellers(
     ctx: typer.Context,
-    name: Annotated[
-        str | None, typer.Option(metavar="TEXT", help="Only sellers whose name contains this text.")
-    ] = None,
+    name: Annotated[str | None, TextOption(help="Only sellers whose name contains this text.")] = None,
     active: Annotated[
         bool | None, typer.Option("--active/--inactive", help="Only active (or only inactive) sellers.")
     ] = None,
