@@ -192,6 +192,39 @@ def test_changes_first_all_then_nothing_then_the_override(cli: Cli, sandbox: San
     assert f"changes: 0 new, 1 changed, {LOTS - 1} unchanged, 0 removed" in third.stderr
 
 
+def test_changes_are_per_catalog(cli: Cli, sandbox: Sandbox, isolated_home: Path) -> None:
+    """One home used against the sandbox, then against another Catalog API: its event 1000 is another event."""
+    assert cli("lots", "dump", str(EVENT), "--changes").code == 0
+    with Sandbox(sellers=1, events_per_seller=1, lots_per_event=100) as other:
+        elsewhere = Cli({**other.env(), "LOTSDB_HOME": str(isolated_home)})
+        first = elsewhere("lots", "dump", str(EVENT), "--changes")
+        assert first.code == 0 and len(rows(first.stdout)) == 100
+        assert not any(row.get("removed") for row in rows(first.stdout))
+        assert "changes: 100 new, 0 changed, 0 unchanged, 0 removed" in first.stderr
+    back = cli("lots", "dump", str(EVENT), "--changes")  # the first catalog's record is intact
+    assert back.code == 0 and back.stdout == ""
+    assert f"changes: 0 new, 0 changed, {LOTS} unchanged, 0 removed" in back.stderr
+
+
+def test_a_record_from_before_catalogs_were_told_apart_is_dropped(cli: Cli, isolated_home: Path) -> None:
+    """A database whose `exports` table has no catalog column: migrated, and the event exported whole again."""
+    assert cli("lots", "dump", str(EVENT), "--changes").code == 0
+    connection = sqlite3.connect(isolated_home / "lotsdb.sqlite")
+    with connection:
+        connection.execute("DROP TABLE exports")
+        connection.execute(
+            "CREATE TABLE exports (event_id INTEGER NOT NULL, format TEXT NOT NULL, lot_id INTEGER NOT NULL,"
+            " fingerprint TEXT NOT NULL, exported_at REAL NOT NULL, PRIMARY KEY (event_id, format, lot_id))"
+            " WITHOUT ROWID"
+        )
+        connection.execute("INSERT INTO exports VALUES (?, 'jsonl', ?, 'x', 0)", (EVENT, EVENT * 100 + 1))
+        connection.execute("DELETE FROM _migrations WHERE name = 'm004_exports_per_catalog'")
+    connection.close()
+    again = cli("lots", "dump", str(EVENT), "--changes")
+    assert again.code == 0 and len(rows(again.stdout)) == LOTS
+    assert f"changes: {LOTS} new, 0 changed, 0 unchanged, 0 removed" in again.stderr
+
+
 def test_changes_are_per_format(cli: Cli, sandbox: Sandbox, tmp_path: Path) -> None:
     assert cli("lots", "dump", str(EVENT), "--changes").code == 0
     csv = cli("lots", "dump", str(EVENT), "--changes", "-o", str(tmp_path / "delta.csv"))

@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from lotsdb_cli.http.urls import strip_userinfo
 from lotsdb_cli.lots import LotResult, csv_row
 
 if TYPE_CHECKING:
@@ -78,15 +79,23 @@ class Changes:
         )
 
 
-class ExportLog:
-    """The record of `--changes` exports in the album database (table `exports`)."""
+def catalog_key(catalog_url: str) -> str:
+    """The Catalog API a record belongs to: its base URL without userinfo, query or trailing slash."""
+    return strip_userinfo(catalog_url).split("?", 1)[0].split("#", 1)[0].rstrip("/")
 
-    def __init__(self, store: AlbumStore) -> None:
+
+class ExportLog:
+    """The record of `--changes` exports in the album database (table `exports`), for one Catalog API
+    (`catalog_url`): an event id means another event on another server."""
+
+    def __init__(self, store: AlbumStore, catalog_url: str) -> None:
         self.store = store
+        self.catalog = catalog_key(catalog_url)
 
     def previous(self, event_id: int, fmt: str) -> dict[int, str]:
         rows = self.store.query(
-            "SELECT lot_id, fingerprint FROM exports WHERE event_id = ? AND format = ?", (event_id, fmt)
+            "SELECT lot_id, fingerprint FROM exports WHERE catalog = ? AND event_id = ? AND format = ?",
+            (self.catalog, event_id, fmt),
         )
         return {int(row[0]): str(row[1]) for row in rows}
 
@@ -94,16 +103,20 @@ class ExportLog:
         """Replace the record of this event and format, in one transaction."""
         now = time.time()
         with self.store.transaction() as db:
-            db.execute("DELETE FROM exports WHERE event_id = ? AND format = ?", (event_id, fmt))
+            db.execute(
+                "DELETE FROM exports WHERE catalog = ? AND event_id = ? AND format = ?", (self.catalog, event_id, fmt)
+            )
             db.executemany(
-                "INSERT INTO exports (event_id, format, lot_id, fingerprint, exported_at) VALUES (?, ?, ?, ?, ?)",
-                [(event_id, fmt, lot_id, digest, now) for lot_id, digest in fingerprints.items()],
+                "INSERT INTO exports (catalog, event_id, format, lot_id, fingerprint, exported_at)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                [(self.catalog, event_id, fmt, lot_id, digest, now) for lot_id, digest in fingerprints.items()],
             )
 
     def forget(self, event_id: int) -> int:
         """Forget every export of the event (all formats); the next `--changes` export writes every lot."""
         with self.store.transaction() as db:
-            return int(db.execute("DELETE FROM exports WHERE event_id = ?", (event_id,)).rowcount)
+            cursor = db.execute("DELETE FROM exports WHERE catalog = ? AND event_id = ?", (self.catalog, event_id))
+            return int(cursor.rowcount)
 
 
 def write_dump(

@@ -93,3 +93,25 @@ def m003_create_exports(conn: sqlite3.Connection) -> None:
         ) WITHOUT ROWID
         """
     )
+
+
+@migration
+def m004_exports_per_catalog(conn: sqlite3.Connection) -> None:
+    """The `--changes` record is kept per Catalog API too: one home used against the sandbox and then
+    production must not report production's lots as changed, nor the sandbox's as removed. Records
+    made before it are not known to belong to a catalog and are dropped (that event's next
+    `--changes` export writes every lot, as a first one does)."""
+    conn.execute("DROP TABLE exports")
+    conn.execute(
+        """
+        CREATE TABLE exports (
+            catalog TEXT NOT NULL,
+            event_id INTEGER NOT NULL,
+            format TEXT NOT NULL,
+            lot_id INTEGER NOT NULL,
+            fingerprint TEXT NOT NULL,
+            exported_at REAL NOT NULL,
+            PRIMARY KEY (catalog, event_id, format, lot_id)
+        ) WITHOUT ROWID
+        """
+    )

@@ -97,7 +97,7 @@ def dump(
     state = get_state(ctx)
     chosen = format_for(output, fmt, "jsonl", allowed=("jsonl", "json", "csv"))
     [target] = output_targets(ctx, output)
-    log = ExportLog(state.db.albums) if changes or changes_reset else None
+    log = ExportLog(state.db.albums, state.settings.catalog_url) if changes or changes_reset else None
     if log is not None and changes_reset:
         forgotten = log.forget(event_id)
         state.console.note(f"event {event_id}: forgot the --changes record of {forgotten} lots")
