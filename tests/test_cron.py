@@ -93,6 +93,20 @@ def test_warm_upcoming_within_and_seller(cli: Cli, sandbox: Sandbox) -> None:
     assert warmed_events(sandbox) == len(upcoming_ids(sandbox, 30) & mine)
 
 
+def test_warm_upcoming_of_a_seller_that_does_not_exist(cli: Cli, sandbox: Sandbox) -> None:
+    """A typo in a crontab's --seller: a warning and exit 3, not a silent warm of nothing for ever."""
+    missing = max(seller.id for seller in sandbox.data.sellers) + 1000
+    alone = cli("cache", "warm", "--upcoming", "--seller", str(missing))
+    assert alone.code == 3, alone.stderr
+    assert f"warning: seller {missing}: not found" in alone.stderr and lot_requests(sandbox) == 0
+    assert f"error: no seller {missing}" in alone.stderr
+    assert "/api/Catalog" not in str(sandbox.stats())  # no listing of every seller's events instead
+    seller = sandbox.data.sellers[0].id
+    both = cli("cache", "warm", "--upcoming", "--seller", str(seller), "--seller", str(missing))
+    assert both.code == 3 and lot_requests(sandbox) > 0  # the seller that exists is warmed
+    assert f"warning: seller {missing}: not found" in both.stderr
+
+
 def test_warm_ids_and_upcoming_together_once_each(cli: Cli, sandbox: Sandbox) -> None:
     coming = sorted(upcoming_ids(sandbox, 30))
     past = min(starts(sandbox), key=lambda event_id: starts(sandbox)[event_id])

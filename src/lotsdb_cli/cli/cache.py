@@ -9,7 +9,7 @@ import typer
 from lotsdb_cli.cli.common import MAX_ID, FormatOption, WorkersOption, emit_object, help_with_examples
 from lotsdb_cli.cli.lots import partial_failure, run_dump
 from lotsdb_cli.cli.params import DurationDefault, DurationOption, TextOption
-from lotsdb_cli.cli.state import get_state
+from lotsdb_cli.cli.state import AppState, get_state
 
 app = typer.Typer(
     help=help_with_examples(
@@ -69,13 +69,17 @@ def warm(
         raise typer.BadParameter("--seller and --within go with --upcoming", ctx=ctx)
     state = get_state(ctx)
     chosen = list(dict.fromkeys(event_ids or []))
+    failures: list[str] = []
     if upcoming:
-        coming = state.db.upcoming_events(seller_ids=sellers or (), within=within)
+        unknown = _unknown_sellers(state, sellers or [])
+        if unknown:
+            failures.append(f"no seller {', '.join(map(str, unknown))}")
+        known = [seller for seller in sellers or [] if seller not in unknown]
+        coming = state.db.upcoming_events(seller_ids=known, within=within) if known or not sellers else []
         chosen += [event["id"] for event in coming if event["id"] not in chosen]
         state.console.note(f"{_events(len(coming))} upcoming within {format_duration(within)}")
     total = DumpSummary()
     unreadable: list[int] = []
-    failures: list[str] = []
     for event_id in chosen:
         try:
             summary = run_dump(state, event_id, workers=workers, fmt=None, stream=None)
@@ -100,6 +104,21 @@ def warm(
         )
     if failures:
         raise PartialFailure("; ".join(failures), hint="the others were warmed; re-run to retry what failed")
+
+
+def _unknown_sellers(state: AppState, sellers: list[int]) -> list[int]:
+    """The sellers the API does not know, each in a warning: a typo in a crontab must not warm
+    nothing for ever in silence (one cached request per seller)."""
+    from lotsdb_cli.errors import NotFound
+
+    unknown = []
+    for seller_id in dict.fromkeys(sellers):
+        try:
+            state.db.seller(seller_id)
+        except NotFound:
+            unknown.append(seller_id)
+            state.console.warn(f"seller {seller_id}: not found; its events are not warmed")
+    return unknown
 
 
 @app.command("stats")
