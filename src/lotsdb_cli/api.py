@@ -189,7 +189,7 @@ class Lotsdb:
                     hint="use a local id, a Spotify id or a Spotify album URL",
                 ) from None
             metadata = self.run(self.spotify.album(spotify_id))
-            return self.albums.store_metadata(spotify_id, metadata, cover_url(metadata)), None
+            return self.albums.store_metadata(spotify_id, metadata, cover_url(metadata, self.spotify.base)), None
         if album.not_found:
             return (
                 album,

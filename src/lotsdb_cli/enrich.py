@@ -56,13 +56,13 @@ async def fetch_and_store(
     except ApiError as exc:
         store.store_error(album.spotify_id, str(exc), not_found=exc.status == 400)
         raise
-    return _store(store, album, metadata)
+    return _store(store, spotify, album, metadata)
 
 
-def _store(store: AlbumStore, album: Album, metadata: dict[str, object]) -> AlbumResult:
+def _store(store: AlbumStore, spotify: SpotifyClient, album: Album, metadata: dict[str, object]) -> AlbumResult:
     assert album.spotify_id is not None
     changed = album.metadata != metadata
-    updated = store.store_metadata(album.spotify_id, metadata, cover_url(metadata))
+    updated = store.store_metadata(album.spotify_id, metadata, cover_url(metadata, spotify.base))
     return AlbumResult(updated, changed=changed)
 
 
@@ -134,7 +134,7 @@ async def _batch_first(
             if metadata is None:
                 singles.append(album)  # null in a batch: ask singly, which tells 404 from 400
                 continue
-            result = _store(store, album, metadata)
+            result = _store(store, spotify, album, metadata)
             summary.count(result)
             stored.append(result)
         yield stored, []

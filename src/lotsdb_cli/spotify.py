@@ -6,6 +6,7 @@ the batch endpoint once per run, and on 403 remembers to ask one album per call.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -114,10 +115,30 @@ class SpotifyClient:
         return (page.scheme.lower(), page.netloc.lower()) == (api.scheme.lower(), api.netloc.lower())
 
 
-def cover_url(album: dict[str, Any]) -> str | None:
-    """The largest image's URL (Spotify lists them widest first, but do not rely on it)."""
+# What an image URL may hold: printable ASCII without spaces, quotes, angle brackets or backslashes
+# (nothing that leaves an attribute, a shell word or a CSV cell).
+_PLAIN_URL = re.compile(r"[!#-&(-;=?-\[\]-~]+")
+
+
+def acceptable_image_url(url: object, api_base: str) -> bool:
+    """An image URL worth storing and printing: https (or on the configured API's own origin, as the
+    sandbox's http covers are), no userinfo, nothing but plain URL characters. A lying or compromised
+    answer's `javascript:`, `data:` or `http://` URLs are not kept."""
+    if not isinstance(url, str) or len(url) > 2048 or not _PLAIN_URL.fullmatch(url):
+        return False
+    parts, api = urlsplit(url), urlsplit(api_base)
+    if not parts.netloc or "@" in parts.netloc:
+        return False
+    same_origin = (parts.scheme.lower(), parts.netloc.lower()) == (api.scheme.lower(), api.netloc.lower())
+    return parts.scheme.lower() == "https" or same_origin
+
+
+def cover_url(album: dict[str, Any], api_base: str) -> str | None:
+    """The largest acceptable image's URL (Spotify lists them widest first, but do not rely on it)."""
     images = [
-        image for image in album.get("images") or [] if isinstance(image, dict) and isinstance(image.get("url"), str)
+        image
+        for image in album.get("images") or []
+        if isinstance(image, dict) and acceptable_image_url(image.get("url"), api_base)
     ]
     if not images:
         return None

@@ -55,7 +55,15 @@ def test_a_file_with_no_utf8_at_all_is_read_as_windows_1252(store: AlbumStore, d
     assert stored_artists(db_path) == ["Sigur Rós", "Motörhead", "Beyoncé"]
     assert store.list(artist="Beyoncé")[0].title == "Lemonade \u2013 Deluxe"
     assert report.encoding == "cp1252"
-    assert "legacy.csv: not UTF-8 text; read it as Windows-1252 (cp1252)" in report.warnings
+    assert "legacy.csv: not UTF-8 text; read it as Windows-1252 (cp1252) (lines 2, 3, 4)" in report.warnings
+
+
+def test_one_windows_1252_row_far_down_an_ascii_file_is_named() -> None:
+    """ASCII is both encodings: the one row that needed cp1252 is named even when the whole file is read so."""
+    data = HEADER + b"".join(b"Band %d,Album %d\r\n" % (n, n) for n in range(30_000)) + b"Sigur R\xf3s,Takk\r\n"
+    result = parse_csv(data, "late.csv")
+    assert result.rows[-1].artist == "Sigur R\u00f3s"
+    assert "late.csv: not UTF-8 text; read it as Windows-1252 (cp1252) (line 30002)" in result.warnings
 
 
 @pytest.mark.parametrize(("bom", "encoding"), [(codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be")])

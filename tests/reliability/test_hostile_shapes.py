@@ -11,6 +11,7 @@ import csv
 import http.server
 import io
 import json
+import sqlite3
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -227,6 +228,33 @@ def test_an_album_of_the_wrong_shape_in_a_batch_is_asked_for_on_its_own(tmp_path
         assert "3 refreshed, 0 unchanged, 0 failed" in result.stderr
         assert route_count(sandbox, ALBUM_ROUTE) == 2  # the two spoiled ones, singly: the sandbox answers well
         assert set(stored_albums(isolated_home / "lotsdb.sqlite")) == set(ids)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "javascript:alert(1)",
+        "http://evil.example/x.jpg",
+        "data:image/svg+xml,<svg onload=alert(1)>",
+        "https://user:pw@i.scdn.co/image/x",
+        "https://i.scdn.co/image/x'><script>alert(1)</script>",
+        "https://i.scdn.co/image/x y",
+    ],
+)
+def test_a_cover_url_no_one_should_open_is_not_kept(cli: Cli, sandbox: Sandbox, isolated_home: Path, url: str) -> None:
+    """A lying answer's image URL is neither stored nor printed by `albums cover`: the album has no cover."""
+    album_id = sandbox.data.album_ids[0]
+    body = album_body(album_id)
+    body["images"] = [{"url": url, "width": 640, "height": 640}, {"url": "https://i.scdn.co/image/ok", "width": 64}]
+    sandbox.add_fault(f"/v1/albums/{album_id}$", "status", count=1, status=200, body=body)
+    shown = cli("albums", "show", album_id, "--format", "json")
+    assert shown.code == 0 and json.loads(shown.stdout)["cover_url"] == "https://i.scdn.co/image/ok"
+    body["images"] = body["images"][:1]  # the lie alone: no cover at all
+    sandbox.add_fault(f"/v1/albums/{album_id}$", "status", count=1, status=200, body=body)
+    cover = cli("--refresh", "albums", "cover", album_id, "--max-age", "0")
+    assert cover.code == 1 and cover.stdout == "" and "has no cover image" in cover.stderr
+    stored = sqlite3.connect(isolated_home / "lotsdb.sqlite").execute("SELECT cover_url FROM albums").fetchall()
+    assert stored == [(None,)]
 
 
 def test_a_stored_album_of_an_older_shape_is_shown_not_crashed_on(cli: Cli, sandbox: Sandbox) -> None:

@@ -129,7 +129,8 @@ class SpreadsheetReader:
                 f"{name}: {self._skipped_before_header} line(s) above the header (line {self.header_line}) were skipped"
             )
         if self.encoding == "cp1252":
-            warnings.append(f"{name}: not UTF-8 text; read it as Windows-1252 (cp1252)")
+            where = _lines_phrase(self.windows_1252_lines, self.windows_1252_records).rsplit(" ", 1)[0]
+            warnings.append(f"{name}: not UTF-8 text; read it as Windows-1252 (cp1252) ({where})")
         elif self.windows_1252_records:
             warnings.append(
                 f"{name}: {_lines_phrase(self.windows_1252_lines, self.windows_1252_records)} not UTF-8;"
