@@ -136,6 +136,26 @@ def test_picked_columns_of_nested_values_are_json_not_python() -> None:
     assert spreadsheet_safe([1, "a"]) == '[1,"a"]' and spreadsheet_safe(True) == "true"
 
 
+@pytest.mark.parametrize(
+    ("value", "cell"),
+    [
+        (-5, "-5"),
+        (-1.5, "-1.5"),
+        ("-5", "-5"),
+        ("+2e3", "+2e3"),
+        ("-.5", "-.5"),
+        ("-2+3+cmd|' /C calc'!A0", "'-2+3+cmd|' /C calc'!A0"),
+        ("=1+1", "'=1+1"),
+        ("-5 ", "'-5 "),
+        ("+", "'+"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("-inf", "'-inf"),
+    ],
+)
+def test_a_plain_number_stays_a_number_and_a_formula_does_not_run(value: object, cell: str) -> None:
+    assert spreadsheet_safe(value) == cell
+
+
 def test_csv_columns_are_the_union_of_the_first_rows() -> None:
     stream = io.StringIO()
     write_records([{"id": 1}, {"id": 2, "name": "x"}], "csv", stream)

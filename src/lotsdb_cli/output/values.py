@@ -8,6 +8,9 @@ from collections.abc import Mapping
 from typing import Any
 
 _FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+# A plain number (`-5`, `-1.5`, `+2e3`) is read by a spreadsheet as that number, never run: it stays
+# a number rather than becoming the text `'-5`.
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 # Control characters from API data must not reach a terminal: a line break would break the
 # table, and an escape sequence could rewrite the screen or the window title.
 _CONTROL_CHARACTERS = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
@@ -53,7 +56,7 @@ def cell_text(value: Any) -> str:
 def spreadsheet_safe(value: Any) -> str:
     """A CSV cell that a spreadsheet will not run as a formula."""
     text = cell_text(value)
-    if text.startswith(_FORMULA_PREFIXES):
+    if text.startswith(_FORMULA_PREFIXES) and not _PLAIN_NUMBER.fullmatch(text):
         return "'" + text
     return text
 
