@@ -11,7 +11,14 @@ from conftest import Cli
 from lotsdb_cli.sandbox import Sandbox
 
 
-@pytest.mark.parametrize(("name", "what"), [("cache_runs.jsonl", "the run log"), ("config.toml", "configuration")])
+@pytest.mark.parametrize(
+    ("name", "what"),
+    [
+        ("cache_runs.jsonl", "the run log"),
+        (".cache_runs.jsonl.lock", "the run log's lock file"),
+        ("config.toml", "configuration"),
+    ],
+)
 def test_the_run_log_and_the_config_file_are_no_output(
     cli: Cli, sandbox: Sandbox, isolated_home: Path, name: str, what: str
 ) -> None:

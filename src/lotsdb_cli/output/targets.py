@@ -91,6 +91,7 @@ def own_files(settings: Settings) -> list[ProtectedFile]:
     files.append(ProtectedFile("the token file", settings.token_path))
     files.append(ProtectedFile("the configuration file", settings.config_path))
     files.append(ProtectedFile("the run log", settings.home / RUN_LOG_NAME))
+    files.append(ProtectedFile("the run log's lock file", settings.home / f".{RUN_LOG_NAME}.lock"))
     return files
 
 
