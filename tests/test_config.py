@@ -13,6 +13,9 @@ from lotsdb_cli.errors import ConfigError
 
 TLS_VARIABLES = ("REQUESTS_CA_BUNDLE", "SSL_CERT_FILE", "CURL_CA_BUNDLE")
 
+# The shape a CA file is checked for at start (the certificates are loaded by the first https request).
+PEM = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
+
 
 @pytest.fixture(autouse=True)
 def no_tls_variables(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -63,6 +66,7 @@ def shown(home: Path, *args: str, **env: str) -> dict[str, dict[str, object]]:
         ("REQUESTS_CA_BUNDLE", "/no/such/ca.pem", "no such file or directory"),
         ("CURL_CA_BUNDLE", "/no/such/ca.pem", "no such file or directory"),
         ("SSL_CERT_FILE", "/no/such/ca.pem", "no such file or directory"),
+        ("LOTSDB_CA_BUNDLE", "/etc/passwd", "holds no PEM certificate: '/etc/passwd'; expected an existing"),
         ("LOTSDB_TIMEOUT", "nan", "out of range: 'nan'; expected a number of seconds from 0.1 to 86400"),
         ("LOTSDB_TIMEOUT", "soon", "not a number: 'soon'"),
         ("LOTSDB_MAX_WAIT", "inf", "out of range: 'inf'; expected a number of seconds from 0 to 604800"),
@@ -117,7 +121,7 @@ def test_a_password_inside_a_redis_url_is_never_echoed(isolated_home: Path) -> N
 
 def test_an_overridden_bad_fallback_is_not_an_error(isolated_home: Path, tmp_path: Path) -> None:
     bundle = tmp_path / "ca.pem"
-    bundle.write_text("")
+    bundle.write_text(PEM)
     rows = shown(isolated_home, LOTSDB_CA_BUNDLE=str(bundle), SSL_CERT_FILE="/no/such/file")
     assert rows["ca_bundle"] == {
         "setting": "ca_bundle",
@@ -268,7 +272,7 @@ def test_timeout_retries_and_max_wait_are_settings_too(isolated_home: Path) -> N
 def test_ca_bundle_sources_in_order(isolated_home: Path, tmp_path: Path) -> None:
     bundles = {name: tmp_path / f"{name}.pem" for name in ("lotsdb", "file", "requests", "openssl")}
     for bundle in bundles.values():
-        bundle.write_text("")
+        bundle.write_text(PEM)
     path = write_config(isolated_home, f'ca_bundle = "{bundles["file"]}"\n')
     env = {"REQUESTS_CA_BUNDLE": str(bundles["requests"]), "SSL_CERT_FILE": str(bundles["openssl"])}
     assert shown(isolated_home, LOTSDB_CA_BUNDLE=str(bundles["lotsdb"]), **env)["ca_bundle"] == {

@@ -253,6 +253,16 @@ def _ca_bundle(value: Any) -> str:
     path = _path_text(_text(value, accepted), "not a file path", accepted)
     if not os.path.exists(path):
         raise InvalidValue("no such file or directory", accepted)
+    if os.path.isfile(path):
+        # Read whole (a system bundle is about 200 KB): `/etc/passwd` would otherwise pass until the
+        # first https request. Loading the certificates themselves is left to that first request.
+        try:
+            with open(path, "rb") as file:
+                pem = file.read(64 * 1024 * 1024)
+        except OSError as exc:
+            raise InvalidValue(f"cannot read it ({exc.strerror or exc})", accepted) from None
+        if b"-----BEGIN CERTIFICATE-----" not in pem and b"-----BEGIN TRUSTED CERTIFICATE-----" not in pem:
+            raise InvalidValue("holds no PEM certificate", accepted)
     return path
 
 
