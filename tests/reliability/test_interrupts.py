@@ -332,3 +332,52 @@ def test_a_hangup_that_nohup_ignores_is_ignored(cli: Cli, sandbox: Sandbox, tmp_
     _, stderr = finish(proc)
     assert proc.returncode == 0, stderr
     assert len(out.read_text().splitlines()) == LOTS
+
+
+# The entry point, with a signal delivered at a given step of the end of a command (deterministic).
+SIGNALLED_AT = """
+import os, signal, sys
+import lotsdb_cli.cli.signals as signals
+step, signum = sys.argv[1], getattr(signal, sys.argv[2])
+real = getattr(signals, step)
+def then_signal(*args):
+    real(*args)
+    os.kill(os.getpid(), signum)
+setattr(signals, step, then_signal)
+from lotsdb_cli.cli.app import main
+main(sys.argv[3:])
+"""
+
+
+def signalled_at(cli: Cli, step: str, signum: str, *args: str) -> subprocess.CompletedProcess[str]:
+    import sys
+
+    return subprocess.run(
+        [sys.executable, "-c", SIGNALLED_AT, step, signum, *args],
+        env={**os.environ, **cli.env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.mark.parametrize("signum", ["SIGTERM", "SIGINT", "SIGHUP"])
+def test_a_signal_once_the_export_is_complete_does_not_undo_it(
+    cli: Cli, sandbox: Sandbox, tmp_path: Path, isolated_home: Path, signum: str
+) -> None:
+    """`timeout` firing just as the file is put in place: the run succeeded, and says so (exit 0)."""
+    out = tmp_path / "delta.jsonl"
+    done = signalled_at(cli, "finishing", signum, "lots", "dump", str(EVENT), "--changes", "-o", str(out))
+    assert done.returncode == 0, done.stderr
+    assert "stopped" not in done.stderr and "interrupted" not in done.stderr
+    assert f"changes: {LOTS} new" in done.stderr
+    assert len(out.read_text().splitlines()) == LOTS
+    again = cli.proc("lots", "dump", str(EVENT), "--changes")  # recorded, as the exit status says
+    assert again.returncode == 0 and again.stdout == "" and f"{LOTS} unchanged" in again.stderr
+
+
+def test_a_signal_while_the_process_exits_keeps_the_commands_status(cli: Cli, sandbox: Sandbox, tmp_path: Path) -> None:
+    out = tmp_path / "lots.jsonl"
+    done = signalled_at(cli, "exit_quietly_on_stop", "SIGTERM", "lots", "dump", str(EVENT), "-o", str(out))
+    assert done.returncode == 0, done.stderr
+    assert len(out.read_text().splitlines()) == LOTS

@@ -324,6 +324,7 @@ def gallery(
         lotsdb albums gallery --genre jazz --no-fetch > jazz.html
     """
     from lotsdb_cli.albums.gallery import write_gallery
+    from lotsdb_cli.cli.signals import finishing
     from lotsdb_cli.output import open_output
 
     state = get_state(ctx)
@@ -342,6 +343,8 @@ def gallery(
                 )
         cards = store.album_cards(**filters, among=shown)
         counts = write_gallery(stream, cards, spotify_api_url=state.settings.spotify_api_url)
+        stream.flush()
+        finishing()  # the page is whole: it is put in place whatever signal comes now
     written = "stdout" if target.is_stdout else str(target.real_path or target)
     console.note(f"gallery: {counts.line()}; written to {written}")
     if stopped is not None:

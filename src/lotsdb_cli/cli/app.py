@@ -5,10 +5,8 @@ from __future__ import annotations
 import errno
 import io
 import os
-import signal
 import sys
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from typing import Annotated, Any
 
 import typer
@@ -26,6 +24,7 @@ from lotsdb_cli.cli.params import (
     exclusive,
     given_on_command_line,
 )
+from lotsdb_cli.cli.signals import exit_quietly_on_stop, stop_signals
 from lotsdb_cli.cli.state import AppState
 from lotsdb_cli.config import DEFAULT_MAX_WAIT, DEFAULT_RETRIES, DEFAULT_TIMEOUT, DEFAULT_TTL
 from lotsdb_cli.durations import format_duration
@@ -153,7 +152,9 @@ def _complete(command: Any, args: list[str]) -> int:
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the app and turn every failure into a message and an exit code."""
-    sys.exit(run(argv))
+    status = run(argv)
+    exit_quietly_on_stop(status)
+    sys.exit(status)
 
 
 def _usage_error(message: str) -> int:
@@ -188,7 +189,7 @@ def run(argv: Sequence[str] | None = None) -> int:
         command = typer.main.get_command(app)  # a Ctrl-C this early is still "interrupted", 130
         if os.environ.get(COMPLETE_VARIABLE):  # the shell asks for completions (see --show-completion)
             return _complete(command, args)
-        with _stop_signals():
+        with stop_signals():
             try:
                 completion = _completion_for(args)
                 if completion is not None:
@@ -214,29 +215,6 @@ def run(argv: Sequence[str] | None = None) -> int:
     except BaseException as exc:
         return exit_status_for(exc, verbosity=verbosity_of(args))
     return 0
-
-
-@contextmanager
-def _stop_signals() -> Iterator[None]:
-    """SIGTERM (timeout, systemd) and SIGHUP (a closed terminal) stop the command like Ctrl-C does."""
-    from lotsdb_cli.errors import Stopped
-
-    def stop(signum: int, frame: Any) -> None:
-        raise Stopped(signum)
-
-    previous: dict[signal.Signals, Any] = {}
-    try:
-        for signum in (signal.SIGTERM, signal.SIGHUP):
-            if signal.getsignal(signum) is signal.SIG_IGN:
-                continue  # `nohup` (or a parent) asked for this one to be ignored: keep it so
-            previous[signum] = signal.signal(signum, stop)
-    except ValueError:  # not the main thread (a test runner's worker): leave signals alone
-        pass
-    try:
-        yield
-    finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
 
 
 class _ClosedStdout(io.TextIOBase):

@@ -91,6 +91,7 @@ def dump(
         lotsdb lots dump 1000 | jq -c '{id, customerItemId}'
         lotsdb -q lots dump 1000 --changes -o /srv/exports/1000-delta.jsonl
     """
+    from lotsdb_cli.cli.signals import finishing
     from lotsdb_cli.export import Changes, ExportLog
     from lotsdb_cli.output import format_for, open_output
 
@@ -116,6 +117,7 @@ def dump(
         if summary.failed and len(summary.failed) == summary.total:
             raise partial_failure(summary)  # nothing arrived: an existing file is left as it was
         stream.flush()  # every byte is out before the export is recorded
+        finishing()  # the file is put in place and the delta recorded, whatever signal comes now
     if log is not None and delta is not None:
         if delta.complete:
             log.record(event_id, chosen, delta.current)
