@@ -67,6 +67,22 @@ def test_redis_unreachable_falls_back_to_the_local_cache(sandbox: Sandbox, tmp_p
     assert lot_requests(sandbox) == 0  # the local fallback cache kept them
 
 
+@pytest.mark.parametrize(("args", "doing"), [(["cache", "clear"], "clear"), (["cache", "stats"], "read")])
+def test_cache_admin_with_redis_unreachable_never_touches_the_local_fallback(
+    sandbox: Sandbox, tmp_path: Path, args: list[str], doing: str
+) -> None:
+    """`cache clear` must clear the cache named, or nothing: the fallback a fetch would use is another cache."""
+    home = tmp_path / "home"
+    local = Cli({**sandbox.env(), "LOTSDB_HOME": str(home)})
+    assert local("lots", "dump", "1000").code == 0
+    result = host(sandbox, home, "redis://127.0.0.1:1/0")(*args)
+    assert result.code == 75 and result.stdout == ""
+    assert f"error: cannot {doing} the Redis cache at redis://127.0.0.1:1/0" in result.stderr
+    sandbox.reset()
+    assert local("lots", "dump", "1000").code == 0
+    assert lot_requests(sandbox) == 0  # the local cache is whole
+
+
 def test_three_hosts_share_one_rate_budget(tmp_path: Path, redis_url: str) -> None:
     """Three processes dumping different events against a 150 req/s server share one pace and lose nothing.
 

@@ -22,7 +22,33 @@ def endpoint_of(url: str) -> str:
     return f"{parts.netloc}{_ID_SEGMENT.sub('/{id}', parts.path)}"
 
 
+def _require_configured(cache: HttpCache, settings: Settings, doing: str) -> None:
+    """The cache a user names is the one `stats` and `clear` work on: when the configured Redis could
+    not be opened, the local fallback a fetch would use is not what they asked about, and clearing it
+    instead would wipe a cache nobody meant."""
+    from lotsdb_cli.config import redact_url
+    from lotsdb_cli.errors import ConfigError, Unreachable
+    from lotsdb_cli.http.cache import is_redis_url
+
+    if not is_redis_url(settings.cache_location) or cache.kind == "redis":
+        return
+    where = redact_url(settings.cache_location)
+    try:
+        from lotsdb_cli.http.redis_store import RedisStore
+
+        RedisStore(settings.cache_location)
+    except Exception as exc:
+        problem = redact_url(f"{type(exc).__name__}: {exc}".splitlines()[0])
+        if "auth" in type(exc).__name__.lower() or "password" in str(exc).lower():
+            raise ConfigError(f"cannot {doing} the Redis cache at {where}: {problem}") from None
+        raise Unreachable(
+            f"cannot {doing} the Redis cache at {where}: {problem}",
+            hint=f"{'nothing was cleared; ' if doing == 'clear' else ''}run again when Redis is back",
+        ) from None
+
+
 def cache_stats(cache: HttpCache, settings: Settings) -> dict[str, Any]:
+    _require_configured(cache, settings, "read")
     info: dict[str, Any] = {
         "backend": cache.kind,
         "location": cache.location,
@@ -50,6 +76,7 @@ def clear_cache(
     cache: HttpCache, settings: Settings, *, expired_only: bool = False, url_pattern: str | None = None
 ) -> int:
     """Remove entries; returns how many were removed."""
+    _require_configured(cache, settings, "clear")
     if not expired_only and not url_pattern:
         return cache.clear()
     now = time.time()
