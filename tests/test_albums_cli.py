@@ -234,28 +234,33 @@ def wait_for_albums(db_path: Path, wanted: int, *, at_least: bool = False, timeo
     raise AssertionError(f"{db_path} never held {wanted} albums")
 
 
-@pytest.mark.parametrize(("stop", "status"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
+@pytest.mark.parametrize(
+    ("stop", "status", "rows"),
+    [(signal.SIGTERM, 143, 4999), (signal.SIGINT, 130, 4999), (signal.SIGINT, 130, 20)],
+    ids=["sigterm", "sigint", "sigint-fewer-rows-than-the-header-search"],
+)
 def test_a_stopped_import_keeps_and_reports_what_it_committed(
-    cli: Cli, isolated_home: Path, tmp_path: Path, stop: signal.Signals, status: int
+    cli: Cli, isolated_home: Path, tmp_path: Path, stop: signal.Signals, status: int, rows: int
 ) -> None:
-    """The rows read so far are committed before the import waits for more input; stopped there,
-    the summary says exactly what the database holds, and no reject log (or part of one) is left."""
+    """The rows read so far are committed before the import waits for more input (however few: the
+    header search makes do with what has arrived); stopped there, the summary says exactly what the
+    database holds, and no reject log (or part of one) is left."""
     (tmp_path / "out").mkdir()
     rejects = tmp_path / "out" / "rejects.csv"
     proc = cli.popen("albums", "import", "-", "--reject-log", str(rejects), stdin=subprocess.PIPE)
     assert proc.stdin is not None
-    proc.stdin.write("Artist,Album\n" + many_rows(4999) + "No Title,\n")
+    proc.stdin.write("Artist,Album\n" + many_rows(rows) + "No Title,\n")
     proc.stdin.flush()
-    wait_for_albums(isolated_home / "lotsdb.sqlite", 4999)
+    wait_for_albums(isolated_home / "lotsdb.sqlite", rows)
     proc.send_signal(stop)
     _, stderr = proc.communicate(timeout=60)
     assert proc.returncode == status, stderr
-    assert "<stdin>:5001: invalid: no title" in stderr
+    assert f"<stdin>:{rows + 2}: invalid: no title" in stderr
     assert (
-        "<stdin>: 4999 inserted, 0 updated, 0 unchanged, 0 duplicates, 1 invalid (stopped early: "
-        "the rows up to line 5001 are committed, none after them; import again to finish)" in stderr
+        f"<stdin>: {rows} inserted, 0 updated, 0 unchanged, 0 duplicates, 1 invalid (stopped early: "
+        f"the rows up to line {rows + 2} are committed, none after them; import again to finish)" in stderr
     )
-    assert album_count(isolated_home / "lotsdb.sqlite") == 4999
+    assert album_count(isolated_home / "lotsdb.sqlite") == rows
     assert list((tmp_path / "out").iterdir()) == []
 
 

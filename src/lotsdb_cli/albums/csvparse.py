@@ -94,7 +94,7 @@ class SpreadsheetReader:
         )
         _refuse_binary(self._lines.head(), source_name)
         lines = iter(self._lines)
-        head = _read_head(lines)
+        head = _read_head(lines, self._lines.would_wait)
         _refuse_non_csv(head, source_name)
         self.delimiter, self.columns, self.header_line = find_header([line.text for line in head], source_name)
         self._records = _RecordFeed(chain(head, lines), source_name)
@@ -271,14 +271,16 @@ def _runs_to_end(record_text: list[str], cells: list[str], delimiter: str) -> bo
     return False
 
 
-def _read_head(lines: Iterator[Line]) -> list[Line]:
-    """The first lines, up to `HEADER_SEARCH_BYTES` (at least one whole line)."""
+def _read_head(lines: Iterator[Line], would_wait: Callable[[], bool]) -> list[Line]:
+    """The first lines, up to `HEADER_SEARCH_BYTES` (at least one whole line), or as many as have
+    arrived when a slow pipe makes the next one wait: rows already sent are imported (and committed)
+    while the producer takes its time."""
     head: list[Line] = []
     size = 0
     for line in lines:
         head.append(line)
         size += line.length
-        if size >= HEADER_SEARCH_BYTES:
+        if size >= HEADER_SEARCH_BYTES or would_wait():
             break
     return head
 

@@ -75,6 +75,7 @@ class LineReader:
         self._on_read = on_read
         self._pollable_fd, self._size_at_start = _describe(stream)
         self._head: bytes | None = None
+        self._lines_left = 0  # lines of the current chunk not yet handed out
 
     def head(self) -> bytes:
         """The first bytes of the stream, as read (at least enough for a byte-order mark)."""
@@ -97,6 +98,11 @@ class LineReader:
         except (OSError, ValueError):
             return False
         return self.bytes_read != self._size_at_start or size_now != self._size_at_start
+
+    def would_wait(self) -> bool:
+        """True when the next line needs a read from a pipe or terminal that has no data yet
+        (a slow producer): whoever reads ahead should make do with what it has."""
+        return self._lines_left == 0 and self._pollable_fd is not None and not _readable(self._pollable_fd)
 
     def __iter__(self) -> Iterator[Line]:
         for number, (raw, length, quotes) in enumerate(self._split_lines(), start=1):
@@ -163,7 +169,9 @@ class LineReader:
                 cut.add(parts.pop(0))
                 yield None, cut.length, cut.quotes
                 cut = None
+            self._lines_left = len(parts)
             for part in parts:
+                self._lines_left -= 1
                 yield part, len(part), part.count(b'"')
             if cut is None and len(pending) > self.max_line_bytes:
                 cut = _CutLine()
