@@ -97,6 +97,24 @@ def test_very_verbose_shows_headers_with_secrets_masked(cli: Cli, sandbox: Sandb
         assert secret not in result.stderr and secret not in result.stdout
 
 
+def test_very_verbose_masks_every_header_that_carries_a_credential() -> None:
+    from lotsdb_cli.http.trace import mask_headers
+
+    headers = {
+        "X-Api-Token": "HDRTOKSECRET-e3r4",
+        "X-Auth-Key": "k1",
+        "X-Amz-Security-Token": "k2",
+        "X-Session-Id": "k3",
+        "Set-Cookie": "sid=k4",
+        "Proxy-Authorization": "Basic k5",
+        "X-Request-Id": "abc-123",
+        "Content-Type": "application/json",
+    }
+    shown = mask_headers(headers)
+    assert shown[-2:] == ["X-Request-Id: abc-123", "Content-Type: application/json"]
+    assert all(line.endswith(": ***") for line in shown[:-2])
+
+
 def test_verbose_lines_survive_quiet(cli: Cli, sandbox: Sandbox) -> None:
     result = cli("lots", "show", str(LOT), "-q", "-v")
     assert LINE.match(result.stderr.splitlines()[-1])  # -v asked for explicitly: shown even with -q

@@ -12,6 +12,7 @@ show userinfo.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -22,7 +23,9 @@ from lotsdb_cli.http.urls import strip_userinfo
 if TYPE_CHECKING:
     from lotsdb_cli.http.transport import RawResponse
 
-MASKED_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie", "x-api-key"})
+# Headers whose value is a credential by their name: Authorization and cookies, and the custom ones
+# APIs and gateways use (`X-Api-Token`, `X-Auth-Key`, `X-Amz-Security-Token`, `X-Session-Id`, ...).
+_MASKED_HEADER = re.compile(r"auth|token|secret|passw|api-?key|cookie|session|credential|signature", re.IGNORECASE)
 
 
 @dataclass
@@ -38,7 +41,7 @@ class Exchange:
 def mask_headers(headers: Mapping[str, str]) -> list[str]:
     lines = []
     for name, value in headers.items():
-        shown = "***" if name.lower() in MASKED_HEADERS else secrets.redact(str(value))
+        shown = "***" if _MASKED_HEADER.search(name) else secrets.redact(str(value))
         lines.append(f"{name}: {shown}")
     return lines
 
