@@ -8,9 +8,13 @@ import threading
 _lock = threading.Lock()
 _known: set[str] = set()
 _BEARER = re.compile(r"(?i)(bearer|basic)\s+[A-Za-z0-9._~+/=-]{8,}")
-# A credential in a form or a JSON object (a token endpoint that echoes the request), whatever its length.
-_FIELDS = "password|client_secret|refresh_token|access_token"
-_IN_FORM = re.compile(rf"(?i)\b({_FIELDS})=[^&\s]+")
+# A credential in a form, a URL's query (`?token=…`, `&api_key=…`) or a JSON object (a token endpoint
+# that echoes the request), whatever its length.
+_FIELDS = (
+    "password|passwd|client_secret|secret|refresh_token|access_token|id_token|token|api_key|apikey|api-key|key"
+    "|sig|signature"
+)
+_IN_FORM = re.compile(rf"(?i)(?<![\w-])({_FIELDS})=[^&\s#'\"]+")
 _IN_JSON = re.compile(rf'(?i)"({_FIELDS})"(\s*:\s*)"(?:[^"\\]|\\.)*"')
 
 

@@ -102,3 +102,30 @@ def test_the_spotify_token_never_follows_a_link_to_another_host(
     assert seen == []  # not even asked: the bearer token goes only to the API's own origin
     assert result.returncode == 1
     assert "next page" in result.stderr and "is not on" in result.stderr
+
+
+def test_a_credential_in_a_query_string_is_never_shown_or_stored(
+    cli: Cli, sandbox: Sandbox, tmp_path: Path, isolated_home: Path
+) -> None:
+    """A sheet shared as `…/export.csv?token=…`, an API URL with `?api_key=…`: masked wherever shown or kept."""
+    from functools import partial
+
+    albums_csv(tmp_path / "albums.csv", 3)
+    secret = "SHEETQS-d3f4x9"
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, format: str, *args: object) -> None:
+            pass  # (the server's own log would land in the captured stderr)
+
+    with local_server(partial(Quiet, directory=str(tmp_path))) as base:
+        result = cli("-vv", "albums", "import", f"{base}/albums.csv?token={secret}&format=csv")
+        stats = cli("cache", "stats", "--format", "json")
+    assert result.code == 0, result.stderr
+    assert "albums.csv?token=***&format=csv" in result.stderr
+    assert stats.code == 0 and secret not in stats.stdout
+    refused = cli.proc("events", "list", env={"LOTSDB_CATALOG_URL": f"not-a-url?api_key={secret}"})
+    assert refused.returncode == 4 and "api_key=***" in refused.stderr
+    for output in (result.stdout, result.stderr, refused.stderr):
+        assert secret not in output
+    for path in all_files(isolated_home):
+        assert secret.encode() not in path.read_bytes(), path

@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 from lotsdb_cli.config import is_redis_url, redact_url
 from lotsdb_cli.http.store import CacheEntry, CorruptCache, EntrySummary, SQLiteStore, Store, cache_key
 from lotsdb_cli.http.urls import strip_userinfo
+from lotsdb_cli.secrets import redact
 
 if TYPE_CHECKING:
     from lotsdb_cli.config import Settings
@@ -65,7 +66,9 @@ def entry_for(
     if revalidated is not None:
         kept = {**revalidated.headers, **headers}
         return CacheEntry(key, revalidated.url, 200, kept, revalidated.body, now, expires)
-    return CacheEntry(key, strip_userinfo(url), 200, headers, body, now, expires)
+    # The URL kept beside the entry (for `cache stats` and `--url-pattern`) shows no credential, in its
+    # userinfo or its query (`?token=…`); the key is a digest of the URL as sent.
+    return CacheEntry(key, redact(strip_userinfo(url)), 200, headers, body, now, expires)
 
 
 def redis_down_message(location: str, exc: BaseException) -> str:
