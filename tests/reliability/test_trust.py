@@ -615,6 +615,31 @@ def test_a_token_endpoint_that_echoes_the_form_shows_no_secret(cli: Cli, sandbox
         assert f"={shown}" not in result.stderr and f"={shown}&" not in result.stderr
 
 
+@pytest.mark.parametrize("token", ["abc\r\nX-Evil: 1", "two words", "caf\u00e9"])
+def test_an_access_token_no_header_can_carry_is_refused(cli: Cli, sandbox: Sandbox, token: str) -> None:
+    """A token endpoint that answers a token with a line break (or a space): a credentials problem, not a crash."""
+
+    class Issuer(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers["Content-Length"]))
+            body = json.dumps({"access_token": token, "token_type": "Bearer", "expires_in": 3600}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    with local_server(Issuer) as url:
+        result = cli.proc("--no-cache", "lots", "show", "100001", env={"LOTSDB_IDENTITY_URL": f"{url}/connect/token"})
+    assert result.returncode == 4, result.stderr
+    assert "answered an access_token that is not a bearer token" in result.stderr
+    assert_one_error_line(result.stderr)
+    assert sandbox.stats()["requests"] == 0  # the catalog never saw it
+
+
 def test_a_redis_url_python_cannot_parse_is_refused_without_its_password(cli: Cli) -> None:
     result = cli.proc("--cache", "redis://:R3disPassw0rd@[::1:16390/13", "lots", "show", "4")
     assert result.returncode == 2 and "R3disPassw0rd" not in result.stderr and ":***@" in result.stderr

@@ -12,7 +12,7 @@ import logging
 import threading
 from typing import Any
 
-from lotsdb_cli.cli.errors import stderr_may_fail
+from lotsdb_cli.cli.errors import printable, stderr_may_fail
 from lotsdb_cli.env import Environment
 from lotsdb_cli.secrets import redact
 
@@ -31,7 +31,7 @@ class Console:
 
     def write(self, line: str) -> None:
         """One line on stderr, redacted, around the progress bar if one is drawn."""
-        text = redact(line)
+        text = printable(redact(line))
         with self._lock, stderr_may_fail(self.env.stderr):  # stderr closed: nothing more we can say
             if self._bar is not None:
                 self._bar.clear()

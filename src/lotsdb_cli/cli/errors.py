@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import re
 import signal
 import sys
 import traceback
@@ -16,6 +17,17 @@ from lotsdb_cli.errors import ExitStatus, LotsdbError
 
 # A write that failed for lack of room or a broken device: the output, not lotsdb, is the problem.
 OUTPUT_ERRNOS = frozenset({errno.ENOSPC, errno.EFBIG, errno.EDQUOT, errno.EIO, errno.EROFS})
+
+
+# Control characters in a message (a server's error text is quoted in it) must not reach a terminal
+# as such: an escape sequence could recolour or rewrite the screen, a CR overwrite the line. Line
+# breaks (hints, tracebacks) and tabs stay.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def printable(text: str) -> str:
+    """`text` with its control characters shown as `\\x1b`-style escapes."""
+    return _CONTROL.sub(lambda match: f"\\x{ord(match.group()):02x}", text)
 
 
 def silence(stream: IO[str]) -> None:
@@ -43,7 +55,7 @@ def stderr_may_fail(stream: IO[str] | None = None) -> Iterator[None]:
 
 def _print(line: str) -> None:
     with stderr_may_fail():
-        print(line, file=sys.stderr)
+        print(printable(line), file=sys.stderr)
 
 
 def verbosity_of(args: Sequence[str]) -> int:

@@ -14,6 +14,7 @@ import base64
 import contextlib
 import json
 import os
+import re
 import tempfile
 import threading
 import time
@@ -28,6 +29,8 @@ from lotsdb_cli.errors import ApiError, AuthError
 RENEW_BEFORE = 120.0  # at most this many seconds before expiry a token is renewed...
 RENEW_FRACTION = 0.1  # ...or when this share of its lifetime is left, whichever comes later
 DEFAULT_LIFETIME = 3600.0  # for a stored token that does not say how long it lived
+# RFC 6750's b64token, and the JWT and opaque tokens seen in practice: printable ASCII, no spaces.
+_TOKEN_CHARACTERS = re.compile(r"[!-~]{1,8192}")
 
 CATALOG_HINT = (
     "set LOTSDB_USERNAME, LOTSDB_PASSWORD, LOTSDB_CLIENT_ID and LOTSDB_CLIENT_SECRET "
@@ -175,6 +178,13 @@ class BearerAuth:
             or not answer["access_token"]
         ):
             raise AuthError("the token endpoint answered without an access_token", hint=self.hint)
+        if not _TOKEN_CHARACTERS.fullmatch(answer["access_token"]):
+            # A header cannot carry it (a line break would also split the request): never sent.
+            raise AuthError(
+                "the token endpoint answered an access_token that is not a bearer token"
+                " (spaces, line breaks or characters outside ASCII)",
+                hint=self.hint,
+            )
         try:
             expires_in = float(answer.get("expires_in") or DEFAULT_LIFETIME)
         except (TypeError, ValueError):
