@@ -172,6 +172,9 @@ def page(what: str) -> Check:
         items = data.get("items")
         if items is not None and not isinstance(items, list):
             return f"`items` should be a list, got {_kind(items)}"
+        for index, item in enumerate(items or []):
+            if not isinstance(item, dict):
+                return f"`items[{index}]` should be an object, got {_kind(item)}"
         return None
 
     return check

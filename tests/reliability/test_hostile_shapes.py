@@ -424,3 +424,15 @@ def test_paging_stops_once_total_items_are_gathered(
     assert result.code == 0, result.stderr
     assert len(result.stdout.splitlines()) == 9  # three pages of three: the seventh item was on the third
     assert len(server.paths) == 3
+
+
+@pytest.mark.parametrize(("path", "args"), LISTS, ids=["sellers", "events"])
+def test_a_page_whose_items_are_not_objects_is_refused(
+    isolated_home: Path, json_server: Any, path: str, args: list[str]
+) -> None:
+    """`items: [null, 5, "x"]` is not an empty list: an error naming the item, not `[]` and exit 0."""
+    server = json_server(lambda _, query: {"items": [{"id": 1}, None, 5], "totalItems": 3, "hasNextPage": False})
+    result = catalog_cli(isolated_home, server)("--no-cache", *args, "--format", "jsonl")
+    assert result.code == 1 and result.stdout == ""
+    assert_one_error_line(result.stderr)
+    assert "`items[1]` should be an object, got null" in result.stderr
