@@ -305,6 +305,7 @@ def test_the_tools_own_files_and_their_companions_are_refused(tmp_path: Path, is
         "the token file",
         "the configuration file",
         "the run log",
+        "the run log's lock file",
     ]
     for output in [
         settings.db_path,
@@ -339,6 +340,7 @@ def test_a_redis_cache_protects_no_file(isolated_home: Path) -> None:
         "the token file",
         "the configuration file",
         "the run log",
+        "the run log's lock file",
     ]
 
 
