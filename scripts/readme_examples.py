@@ -4,7 +4,7 @@
     .venv/bin/python scripts/readme_examples.py --check   # exit 1 if the README no longer matches a run
 
 Each example is a block of the README between `<!-- example: NAME -->` and `<!-- /example -->`.
-The examples run in order, in one fresh directory, against a sandbox with `lotsdb sandbox serve`'s
+The examples run in the README's order, in one fresh directory, against a sandbox with `lotsdb sandbox serve`'s
 defaults, exactly as a newcomer who followed the README would run them. What changes from run to
 run and day to day (dates, timings, sizes, the temporary directory, the sandbox's port) is shown
 as it came out, and left out of the comparison made by `--check`.
@@ -67,9 +67,9 @@ EXAMPLES = [
         ["lotsdb albums refresh --dry-run --artist Saltwater --format table", "lotsdb albums refresh"],
     ),
     Example("gallery", ["lotsdb albums gallery -o albums.html"]),
-    Example("verbose", ["lotsdb -v sellers show 2 --format json > /dev/null", "lotsdb -v sellers show 2 > /dev/null"]),
-    Example("config", ["lotsdb --timeout 10 config show --format table"], env={"LOTSDB_TTL": "30m"}),
     Example("stats", ["lotsdb cache stats --format table"]),
+    Example("verbose", ["lotsdb -v sellers show 2 --format json > /dev/null", "lotsdb -v sellers show 2 > /dev/null"]),
+    Example("config", ["LOTSDB_TTL=30m lotsdb --timeout 10 config show --format table"]),
     Example(
         "errors",
         [
@@ -171,6 +171,11 @@ def main() -> int:
     parser.add_argument("--work", type=Path, default=WORK, help=f"where to run the examples (default: {WORK})")
     options = parser.parse_args()
     current = README.read_text(encoding="utf-8")
+    in_readme = [match["name"] for match in BLOCK.finditer(current)]
+    if in_readme != [example.name for example in EXAMPLES]:
+        # Each example sees what the earlier ones did: a reader going down the README must too.
+        print(f"README.md's example blocks {in_readme} are not in the order they are run; reorder EXAMPLES")
+        return 1
     updated = rewrite(current, run_examples(options.work.resolve()))
     if not options.check:
         README.write_text(updated, encoding="utf-8")
