@@ -49,6 +49,17 @@ def test_bash_completes_commands_and_subcommands() -> None:
     assert sub.stdout.split() == ["dump"]
 
 
+def test_global_options_complete_after_the_command_too() -> None:
+    """They work there (`lotsdb lots dump 1002 --retries 5`), so the shell offers them there."""
+    env = {"_LOTSDB_COMPLETE": "complete_bash", "COMP_WORDS": "lotsdb lots dump 1002 --ret", "COMP_CWORD": "4"}
+    assert lotsdb(env=env).stdout.split() == ["--retries"]
+    env["COMP_WORDS"] = "lotsdb lots dump 1002 --"
+    offered = lotsdb(env=env).stdout.split()
+    assert {"--workers", "--changes", "--no-cache", "--ttl", "--quiet"} <= set(offered)
+    assert "--version" not in offered and "--show-completion" not in offered
+    assert offered.count("--format") == 1  # the command's own, not a second one
+
+
 def test_zsh_completes_with_descriptions() -> None:
     result = lotsdb(env={"_LOTSDB_COMPLETE": "complete_zsh", "_TYPER_COMPLETE_ARGS": "lotsdb albums "})
     assert result.returncode == 0

@@ -143,11 +143,34 @@ def _complete(command: Any, args: list[str]) -> int:
     first, _, second = os.environ[COMPLETE_VARIABLE].partition("_")
     if second in ("source", "complete"):
         os.environ[COMPLETE_VARIABLE] = f"{second}_{first}"
+    _offer_global_options_everywhere(command)
     try:
         command.main(args=args, prog_name="lotsdb", complete_var=COMPLETE_VARIABLE)
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else 0
     return 0
+
+
+def _offer_global_options_everywhere(root: Any) -> None:
+    """Global options work after the command (`lotsdb lots dump 1002 --retries 5`), so completion offers
+    them there too: each command gets the root's options it does not have. Done only to answer a
+    completion request, where nothing runs (when a command runs, they are hoisted in front instead)."""
+    import copy
+
+    shared = [
+        param
+        for param in root.params
+        if getattr(param, "param_type_name", "") == "option"
+        and param.name not in ("version", "install_completion", "show_completion", "help")
+    ]
+    pending = list(getattr(root, "commands", {}).values())
+    while pending:
+        command = pending.pop()
+        pending.extend(getattr(command, "commands", {}).values())
+        if getattr(command, "commands", None):
+            continue
+        taken = {name for param in command.params for name in (*param.opts, *param.secondary_opts)}
+        command.params.extend(copy.copy(param) for param in shared if not taken & {*param.opts, *param.secondary_opts})
 
 
 def main(argv: list[str] | None = None) -> None:
