@@ -53,7 +53,7 @@ from lotsdb_cli.http.retry import Retryable, RetryPolicy, check_status
 from lotsdb_cli.http.store import CacheEntry, cache_key
 from lotsdb_cli.http.trace import Tracer
 from lotsdb_cli.http.transport import RawResponse, Transport
-from lotsdb_cli.http.urls import origin_of, strip_userinfo, with_params
+from lotsdb_cli.http.urls import origin_of, short_url, strip_userinfo, with_params
 
 if TYPE_CHECKING:
     from lotsdb_cli.env import Environment
@@ -338,7 +338,7 @@ class HttpClient:
                 return response, parse(response)
             except BadResponse as exc:
                 if response.status != 200:  # a 204, a 304 with nothing cached: no retry makes a body
-                    raise
+                    raise BadResponse(f"{method} {short_url(url)}: {response.status}, {exc.message}") from None
                 raise Retryable(str(exc), status=response.status, url=url) from None
 
         def count_retry() -> None:
