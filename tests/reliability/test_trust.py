@@ -15,8 +15,9 @@ import socket
 import ssl
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import redis
@@ -585,13 +586,14 @@ def test_a_redirect_from_https_to_plain_http_is_refused() -> None:
     assert _follow("GET", "https://a.example/x", "https://b.example/y", headers) == ("https://b.example/y", {})
 
 
-@pytest.mark.parametrize("password", ["p@ss w/rd&x=1", "abc"])
-def test_a_token_endpoint_that_echoes_the_form_shows_no_secret(cli: Cli, sandbox: Sandbox, password: str) -> None:
-    class Echo(http.server.BaseHTTPRequestHandler):
+def token_endpoint(answer: Callable[[str], tuple[int, dict[str, Any]]]) -> type[http.server.BaseHTTPRequestHandler]:
+    """A token endpoint of a test's own: `answer(form)` gives the status and the JSON body of each POST."""
+
+    class Endpoint(http.server.BaseHTTPRequestHandler):
         def do_POST(self) -> None:
-            form = self.rfile.read(int(self.headers["Content-Length"])).decode()
-            body = json.dumps({"error": "invalid_request", "error_description": f"bad request: {form}"}).encode()
-            self.send_response(400)
+            status, answered = answer(self.rfile.read(int(self.headers["Content-Length"])).decode())
+            body = json.dumps(answered).encode()
+            self.send_response(status)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
@@ -600,7 +602,13 @@ def test_a_token_endpoint_that_echoes_the_form_shows_no_secret(cli: Cli, sandbox
         def log_message(self, *args: object) -> None:
             pass
 
-    with local_server(Echo) as url:
+    return Endpoint
+
+
+@pytest.mark.parametrize("password", ["p@ss w/rd&x=1", "abc"])
+def test_a_token_endpoint_that_echoes_the_form_shows_no_secret(cli: Cli, sandbox: Sandbox, password: str) -> None:
+    echo = token_endpoint(lambda form: (400, {"error": "invalid_request", "error_description": f"bad request: {form}"}))
+    with local_server(echo) as url:
         result = cli.proc(
             "--no-cache",
             "lots",
@@ -619,20 +627,8 @@ def test_a_token_endpoint_that_echoes_the_form_shows_no_secret(cli: Cli, sandbox
 def test_an_access_token_no_header_can_carry_is_refused(cli: Cli, sandbox: Sandbox, token: str) -> None:
     """A token endpoint that answers a token with a line break (or a space): a credentials problem, not a crash."""
 
-    class Issuer(http.server.BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            self.rfile.read(int(self.headers["Content-Length"]))
-            body = json.dumps({"access_token": token, "token_type": "Bearer", "expires_in": 3600}).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    with local_server(Issuer) as url:
+    issuer = token_endpoint(lambda form: (200, {"access_token": token, "token_type": "Bearer", "expires_in": 3600}))
+    with local_server(issuer) as url:
         result = cli.proc("--no-cache", "lots", "show", "100001", env={"LOTSDB_IDENTITY_URL": f"{url}/connect/token"})
     assert result.returncode == 4, result.stderr
     assert "answered an access_token that is not a bearer token" in result.stderr
