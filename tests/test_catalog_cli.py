@@ -176,6 +176,10 @@ def test_override_appends_entry_and_invalidates_cache(cli: Cli, sandbox: Sandbox
     assert len(after["overridenData"] or []) == len(before["overridenData"] or []) + 1
     assert effective_data(after)["Qty"] == 7 and effective_data(after)["Notes"] == "fragile"
     assert after == sandbox.data.lots[lot_id]
+    # With --no-cache too: the cached copy is known to be out of date, and goes.
+    unused = cli("--no-cache", "lots", "override", str(lot_id), "--set", "Qty=8")
+    assert unused.code == 0 and "cached copy invalidated" in unused.stderr
+    assert effective_data(json.loads(cli("lots", "show", str(lot_id), "--format", "json").stdout))["Qty"] == 8
 
 
 def test_override_rejects_bad_fields_and_values(cli: Cli, sandbox: Sandbox) -> None:

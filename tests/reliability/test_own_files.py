@@ -124,3 +124,18 @@ def test_a_full_disk_under_the_album_database_is_one_clear_error(
         "error: the album database failed: database or disk is full",
         "hint: check the free space and permissions where it is (`lotsdb config show` names the file)",
     ]
+
+
+def test_the_data_directory_is_private_whatever_the_umask(cli: Cli, sandbox: Sandbox, isolated_home: Path) -> None:
+    """Under `umask 000` (a careless cron or container), another user must not be able to drop a
+    config.toml that sends the credentials elsewhere, or read the run log."""
+    import os
+    import stat
+
+    done = cli.proc(
+        "lots", "dump", "1000", "-o", str(isolated_home.parent / "lots.jsonl"), preexec_fn=lambda: os.umask(0)
+    )
+    assert done.returncode == 0, done.stderr
+    assert stat.S_IMODE(isolated_home.stat().st_mode) == 0o700
+    for name in ("cache_runs.jsonl", ".cache_runs.jsonl.lock", "tokens.json"):
+        assert stat.S_IMODE((isolated_home / name).stat().st_mode) == 0o600, name

@@ -72,7 +72,7 @@ class TokenFile:
 
     def _write(self, data: dict[str, Any]) -> None:
         with contextlib.suppress(OSError):  # an unwritable home only costs a login next run
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)  # private whatever the umask
             handle, temp_name = tempfile.mkstemp(prefix=".tokens-", dir=self.path.parent)
             try:
                 os.fchmod(handle, 0o600)
@@ -136,6 +136,15 @@ class BearerAuth:
                     entry = await self._renew(entry)
                 self._remember(entry)
         return f"Bearer {entry['access_token']}"
+
+    def still_good(self, header: str) -> bool:
+        """True while `header` (from `header()`) may be sent: it is the current token, not due for renewal.
+        No network: a request that queued past it drops it and asks `header()` again."""
+        return (
+            self._entry is not None
+            and header == f"Bearer {self._entry['access_token']}"
+            and (self._clock() < self._renew_at)
+        )
 
     def _remember(self, entry: dict[str, Any]) -> None:
         self._entry = entry
@@ -253,6 +262,9 @@ class CatalogAuth(BearerAuth):
         if self.settings.token:
             return f"Bearer {self.settings.token}"
         return await super().header()
+
+    def still_good(self, header: str) -> bool:
+        return bool(self.settings.token) or super().still_good(header)
 
     async def renew(self, rejected_header: str) -> str:
         if self.settings.token:

@@ -10,18 +10,15 @@ For a GET:
 5. when the retries are exhausted or the server asks for a wait beyond `--max-wait`, a stale
    cached copy is used if there is one, and counted.
 
-Stale copies: a cache's usual `stale_if_error` answers with the stale copy on the first error. We
-want the fresh answer whenever the server can give it, so the stale copy is used only after the
-retries have failed (or a wait beyond `--max-wait` was asked for).
-
-The client lives on the event loop's thread (see `runner.py`).
+Unlike a cache's usual `stale_if_error` (stale on the first error), a stale copy is used only once the
+retries failed: the fresh answer wins whenever the server can give it. Runs on the loop's thread (`runner.py`).
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlencode
 
@@ -50,6 +47,7 @@ from lotsdb_cli.http.responses import (
     raise_for_status,
 )
 from lotsdb_cli.http.retry import Retryable, RetryPolicy, check_status
+from lotsdb_cli.http.runlog import RunStats
 from lotsdb_cli.http.store import CacheEntry, cache_key
 from lotsdb_cli.http.trace import Tracer
 from lotsdb_cli.http.transport import RawResponse, Transport
@@ -72,22 +70,6 @@ class Fetched:
     from_cache: bool = False
     stale: bool = False
     revalidated: bool = False
-
-
-@dataclass
-class RunStats:
-    """Counters for one run (bumped on the event loop's thread only)."""
-
-    sent: int = 0
-    cache_hits: int = 0
-    cache_misses: int = 0
-    stale: int = 0
-    revalidated: int = 0
-    retries: int = 0
-    throttled: int = 0
-
-    def as_dict(self) -> dict[str, int]:
-        return {item.name: getattr(self, item.name) for item in fields(self)}
 
 
 class HttpClient:
@@ -297,9 +279,11 @@ class HttpClient:
         self.cache.put(entry_for(key, url, kept, response.body, self.settings, self.env.wall_clock(), revalidated))
 
     def invalidate(self, url: str, params: Mapping[str, Any] | None = None) -> None:
-        """Drop the cached copy of a GET so the next read is fresh."""
-        if not self.settings.no_cache:
-            self.cache.delete_url(with_params(url, params))
+        """Drop the cached copy of a GET so the next read is fresh (with --no-cache too: it is known stale)."""
+        cache = HttpCache(open_store(self.settings, self._warn), self._warn) if self.settings.no_cache else self.cache
+        cache.delete_url(with_params(url, params))
+        if cache is not self._cache:
+            cache.close()
 
     # -- writing -------------------------------------------------------------------------
     async def put_json(self, url: str, body: Any, *, auth: BearerAuth | None = None) -> Any:
@@ -355,14 +339,9 @@ class HttpClient:
         body: bytes | None,
         gate: HostGate,
     ) -> RawResponse:
-        sent = dict(headers)
-        bearer = await auth.header() if auth is not None else None
-        if bearer:
-            sent["Authorization"] = bearer
-        response = await self._transmit(method, url, sent, body, gate)
+        response, bearer = await self._transmit(method, url, headers, body, gate, auth)
         if response.status == 401 and auth is not None and bearer:
-            sent["Authorization"] = await auth.renew(bearer)
-            response = await self._transmit(method, url, sent, body, gate)
+            response, _ = await self._transmit(method, url, headers, body, gate, auth, await auth.renew(bearer))
             if response.status == 401:
                 raise AuthError(
                     f"{strip_userinfo(url)}: {error_detail(response)} (401 after a token renewal)", hint=auth.hint
@@ -371,13 +350,31 @@ class HttpClient:
         return response
 
     async def _transmit(
-        self, method: str, url: str, headers: dict[str, str], body: bytes | None, gate: HostGate
-    ) -> RawResponse:
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, str],
+        body: bytes | None,
+        gate: HostGate,
+        auth: BearerAuth | None,
+        bearer: str | None = None,
+    ) -> tuple[RawResponse, str | None]:
+        """Send once the gate admits the request; the response and the `Authorization` value sent. A token
+        that came due while the request queued (a pause or the pace can outlast a short-lived one) is
+        renewed first, outside the slot: the identity server may be behind the same gate."""
         self.policy.refuse_long_pause(gate.paused_for(), url)
+        renewed = bearer is not None  # just renewed after a 401: sent as it is
         try:
-            async with gate.slot() as sent_at:
-                self.stats.sent += 1
-                response = await self.transport.send(method, url, headers=headers, body=body)
+            while True:
+                bearer = bearer or (await auth.header() if auth is not None else None)
+                async with gate.slot() as sent_at:
+                    if auth is not None and bearer and not renewed and not auth.still_good(bearer):
+                        bearer = None
+                        continue
+                    sent = {**headers, "Authorization": bearer} if bearer else headers
+                    self.stats.sent += 1
+                    response = await self.transport.send(method, url, headers=sent, body=body)
+                    break
         except GateClosed:
             reason = self._stop_reason
             if reason is None:
@@ -397,4 +394,4 @@ class HttpClient:
             self.policy.tell_gate(exc, gate, sent_at)
             raise
         gate.record_success(response.elapsed)
-        return response
+        return response, bearer

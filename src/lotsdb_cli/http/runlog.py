@@ -7,12 +7,29 @@ import json
 import os
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 KEEP_RUNS = 20
 FILE_NAME = "cache_runs.jsonl"  # also named in output/targets.py, which refuses it as -o
 MAX_BYTES = 1 << 20  # the file holds 20 short lines; more is not ours to read
+
+
+@dataclass
+class RunStats:
+    """Counters for one run (bumped on the event loop's thread only), recorded when it ends."""
+
+    sent: int = 0
+    cache_hits: int = 0
+    cache_misses: int = 0
+    stale: int = 0
+    revalidated: int = 0
+    retries: int = 0
+    throttled: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return {item.name: getattr(self, item.name) for item in fields(self)}
 
 
 def record_run(home: Path, command: str, counts: dict[str, int]) -> None:
@@ -28,7 +45,7 @@ def record_run(home: Path, command: str, counts: dict[str, int]) -> None:
         **counts,
     }
     with contextlib.suppress(OSError):
-        home.mkdir(parents=True, exist_ok=True)
+        home.mkdir(mode=0o700, parents=True, exist_ok=True)  # private whatever the umask
         with _locked(home / f".{FILE_NAME}.lock") as locked:
             if not locked:
                 return  # another run holds it for long: this run's line is the one to lose
@@ -36,10 +53,16 @@ def record_run(home: Path, command: str, counts: dict[str, int]) -> None:
             lines.append(json.dumps(entry))
             temp = path.with_name(f".{path.name}.{os.getpid()}")
             try:
-                temp.write_text("\n".join(lines) + "\n", encoding="utf-8")
+                with _private(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC) as file:
+                    file.write(("\n".join(lines) + "\n").encode("utf-8"))
                 os.replace(temp, path)
             finally:
                 temp.unlink(missing_ok=True)
+
+
+def _private(path: Path, flags: int) -> BinaryIO:
+    """`path` opened with mode 0600 when it is created, whatever the umask (the runs are nobody else's)."""
+    return os.fdopen(os.open(path, flags, 0o600), "wb" if flags & os.O_TRUNC else "ab")
 
 
 @contextlib.contextmanager
@@ -51,7 +74,7 @@ def _locked(lock_path: Path, wait: float = 2.0) -> Iterator[bool]:
     except ImportError:  # not POSIX: no lock, as before
         yield True
         return
-    with lock_path.open("a") as lock:
+    with _private(lock_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND) as lock:
         deadline = time.monotonic() + wait
         while True:
             try:
