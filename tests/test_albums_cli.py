@@ -127,6 +127,22 @@ def test_refresh_stores_metadata_then_show_is_free(cli: Cli, sandbox: Sandbox) -
     assert sandbox.stats()["requests"] == 0  # the 404 is remembered; nothing is stale
 
 
+def test_a_max_age_shorter_than_the_http_cache_asks_spotify(cli: Cli, sandbox: Sandbox) -> None:
+    """`refresh --max-age 1d` daily must see Spotify, not the 30-day HTTP cache: a stale album is revalidated
+    (a 304 costs no body), and `show --max-age` the same."""
+    imported(cli)
+    assert cli("albums", "refresh").code == 3
+    sandbox.reset()
+    again = cli("-v", "albums", "refresh", "--max-age", "0", "--artist", "Saltwater")
+    assert again.code == 0, again.stderr
+    asked = album_requests(sandbox)
+    assert asked > 0 and " hit" not in again.stderr  # every album asked Spotify: none from the cache alone
+    assert re.search(r"^GET \S+/v1/albums/\w+\?market=US 304 \d+ms revalidated$", again.stderr, re.M)
+    sandbox.reset()
+    shown = cli("-v", "albums", "show", album_id(1, 1), "--max-age", "0", "--format", "json")
+    assert shown.code == 0 and album_requests(sandbox) >= 1 and " revalidated" in shown.stderr
+
+
 def test_force_refetches_even_not_found(cli: Cli, sandbox: Sandbox) -> None:
     imported(cli)
     cli("albums", "refresh")

@@ -49,7 +49,9 @@ async def fetch_and_store(
     """Fetch one album from Spotify and store it; 404/400 are recorded on the album."""
     assert album.spotify_id is not None
     try:
-        metadata = await spotify.album(album.spotify_id, fresh=fresh)
+        # Stored before and asked for again: it is older than the caller allows, and so is the HTTP
+        # cache's copy it came from; Spotify confirms it (a 304) or sends the album as it is now.
+        metadata = await spotify.album(album.spotify_id, fresh=fresh, revalidate=album.metadata is not None)
     except NotFound as exc:
         store.store_error(album.spotify_id, f"not found on Spotify: {exc}", not_found=True)
         raise
@@ -119,7 +121,11 @@ async def _batch_first(
     while remaining and spotify.batch_allowed is not False:
         chunk, remaining = remaining[:BATCH_SIZE], remaining[BATCH_SIZE:]
         try:
-            found = await spotify.albums_batch([album.spotify_id for album in chunk if album.spotify_id], fresh=fresh)
+            found = await spotify.albums_batch(
+                [album.spotify_id for album in chunk if album.spotify_id],
+                fresh=fresh,
+                revalidate=any(album.metadata is not None for album in chunk),
+            )
         except LotsdbError as exc:
             if stops_the_run(exc):
                 raise

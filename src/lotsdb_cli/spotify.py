@@ -29,23 +29,25 @@ class SpotifyClient:
     def album_url(self, album_id: str) -> str:
         return f"{self.base}/v1/albums/{album_id}"
 
-    async def album(self, album_id: str, *, fresh: bool = False) -> dict[str, Any]:
-        """The album object with every track (the `tracks` pages followed and merged)."""
+    async def album(self, album_id: str, *, fresh: bool = False, revalidate: bool = False) -> dict[str, Any]:
+        """The album object with every track (the `tracks` pages followed and merged). `fresh`: asked anew;
+        `revalidate`: a cached copy is used once Spotify confirmed it (what an album stored too long ago needs)."""
         fetched = await self.http.get_json(
             self.album_url(album_id),
             {"market": self.market},
             auth=self.http.spotify_auth(),
             validate=shapes.spotify_album(album_id),
             fresh=fresh,
+            revalidate=revalidate,
         )
         try:
-            return await self._with_all_tracks(fetched.data, fresh=fresh)
+            return await self._with_all_tracks(fetched.data, fresh=fresh, revalidate=revalidate)
         except BadResponse:
             self.http.invalidate(self.album_url(album_id), {"market": self.market})  # its `next` link may be the fault
             raise
 
     async def albums_batch(
-        self, album_ids: list[str], *, fresh: bool = False
+        self, album_ids: list[str], *, fresh: bool = False, revalidate: bool = False
     ) -> dict[str, dict[str, Any] | None] | None:
         """Up to 20 albums in one call, or None when the app may not use the batch endpoint (403)."""
         if self.batch_allowed is False:
@@ -58,6 +60,7 @@ class SpotifyClient:
                 auth=self.http.spotify_auth(),
                 validate=shapes.spotify_albums,
                 fresh=fresh,
+                revalidate=revalidate,
             )
         except ApiError as exc:
             if exc.status == 403:
@@ -70,12 +73,12 @@ class SpotifyClient:
             # An album of the wrong shape stays None: it is asked for on its own, and fails alone.
             if shapes.album_problem(album) is None and album.get("id") in found:
                 try:
-                    found[album["id"]] = await self._with_all_tracks(album, fresh=fresh)
+                    found[album["id"]] = await self._with_all_tracks(album, fresh=fresh, revalidate=revalidate)
                 except BadResponse:
                     found[album["id"]] = None
         return found
 
-    async def _with_all_tracks(self, album: dict[str, Any], *, fresh: bool) -> dict[str, Any]:
+    async def _with_all_tracks(self, album: dict[str, Any], *, fresh: bool, revalidate: bool) -> dict[str, Any]:
         """The album with the items of every `tracks` page; `BadResponse` when the pages do not end.
 
         Paging stops at the last page, or once the tracks gathered reach `total`. A `next` link seen
@@ -104,7 +107,11 @@ class SpotifyClient:
                 raise BadResponse(f"album tracks: the next page {next_url[:80]!r} is not on {self.base}")
             followed.append(next_url)
             page = await self.http.get_json(
-                next_url, auth=self.http.spotify_auth(), validate=shapes.tracks_page, fresh=fresh
+                next_url,
+                auth=self.http.spotify_auth(),
+                validate=shapes.tracks_page,
+                fresh=fresh,
+                revalidate=revalidate,
             )
             items.extend(item for item in page.data.get("items") or [] if isinstance(item, dict))
             next_url = page.data.get("next")

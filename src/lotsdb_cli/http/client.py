@@ -206,9 +206,12 @@ class HttpClient:
         auth: BearerAuth | None = None,
         validate: Validate | None = None,
         fresh: bool = False,
+        revalidate: bool = False,
     ) -> Fetched:
-        """GET `url` and parse its JSON body, from the cache when fresh (unless `fresh`)."""
-        return await self._get(with_params(url, params), auth, parse_json, validate, "never" if fresh else "fresh")
+        """GET `url` and parse its JSON body, from the cache when fresh (never with `fresh`; once the server
+        confirmed it, with `revalidate`: a 304 costs no body)."""
+        reuse: Reuse = "never" if fresh else "revalidated" if revalidate else "fresh"
+        return await self._get(with_params(url, params), auth, parse_json, validate, reuse)
 
     async def get_bytes(self, url: str, *, reuse: Reuse = "fresh") -> Fetched:
         """GET `url` and return its body as bytes (CSV exports); `reuse` as `_get` takes it."""
