@@ -384,3 +384,13 @@ def test_a_reader_that_goes_away_ends_the_command_quietly(cli: Cli) -> None:
     assert json.loads(first)["id"]
     assert lotsdb.returncode == 0, stderr
     assert b"error" not in stderr and b"Traceback" not in stderr
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json", "table"])
+def test_output_is_utf8_whatever_the_locale(cli: Cli, fmt: str) -> None:
+    """`LC_ALL=C` without Python's UTF-8 mode, or PYTHONIOENCODING=ascii: the data is written as UTF-8."""
+    assert cli("albums", "import", str(SAMPLE)).code == 3
+    env = {"LC_ALL": "C", "LANG": "C", "PYTHONUTF8": "0", "PYTHONIOENCODING": "ascii"}
+    result = cli.proc("albums", "list", "--format", fmt, env=env, text=False)
+    assert result.returncode == 0, result.stderr
+    assert "Gdańsk" in result.stdout.decode("utf-8")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import io
 import os
@@ -255,6 +256,14 @@ def _stand_in_for_closed_streams() -> None:
         sys.stdout = _ClosedStdout()
     if sys.stderr is None:  # nothing can be reported; say it nowhere rather than crash
         sys.stderr = open(os.devnull, "w")  # noqa: SIM115 - lives as long as the process
+    # What lotsdb writes is UTF-8, whatever the locale says (`LC_ALL=C` with PYTHONUTF8=0, a Latin-1
+    # locale, PYTHONIOENCODING=ascii): JSON, JSONL and CSV are UTF-8 by definition, and a table of
+    # non-ASCII names must not end in a UnicodeEncodeError half-way.
+    for stream in (sys.stdout, sys.stderr):
+        encoding = (getattr(stream, "encoding", None) or "utf-8").lower().replace("-", "").replace("_", "")
+        if encoding != "utf8" and hasattr(stream, "reconfigure"):
+            with contextlib.suppress(ValueError, OSError):
+                stream.reconfigure(encoding="utf-8")
 
 
 def _flush_stdout() -> None:
