@@ -113,3 +113,13 @@ def test_disk_full_for_the_album_database(cli: Cli, tmp_path: Path, isolated_hom
     assert result.returncode == 1, result.stderr
     assert_one_error_line(result.stderr)
     assert "album database" in result.stderr
+
+
+def test_cache_clear_of_a_cache_it_cannot_open_fails(cli: Cli, tmp_path: Path) -> None:
+    """"removed 0 cache entries" and exit 0 would tell a script a cache it never opened is now empty."""
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("")
+    unusable = cli.proc("--cache", str(blocker / "http_cache.sqlite"), "cache", "clear")
+    assert unusable.returncode == 1 and "cannot clear the HTTP cache" in unusable.stderr
+    skipped = cli.proc("--no-cache", "cache", "clear")
+    assert skipped.returncode == 2 and "nothing can be cleared" in skipped.stderr

@@ -77,6 +77,15 @@ def clear_cache(
 ) -> int:
     """Remove entries; returns how many were removed."""
     _require_configured(cache, settings, "clear")
+    if cache.kind == "none":  # "removed 0" would say a cache it never opened is empty
+        from lotsdb_cli.errors import LotsdbError, UsageError
+
+        if settings.no_cache:
+            raise UsageError("--no-cache: the cache is not opened, so nothing can be cleared")
+        raise LotsdbError(
+            f"cannot clear the HTTP cache at {settings.cache_location}: it could not be opened",
+            hint="see the warning above; nothing was cleared",
+        )
     if not expired_only and not url_pattern:
         return cache.clear()
     now = time.time()
