@@ -116,7 +116,7 @@ def test_disk_full_for_the_album_database(cli: Cli, tmp_path: Path, isolated_hom
 
 
 def test_cache_clear_of_a_cache_it_cannot_open_fails(cli: Cli, tmp_path: Path) -> None:
-    """"removed 0 cache entries" and exit 0 would tell a script a cache it never opened is now empty."""
+    """Saying `removed 0 cache entries` with exit 0 would tell a script an unopened cache is now empty."""
     blocker = tmp_path / "not-a-directory"
     blocker.write_text("")
     unusable = cli.proc("--cache", str(blocker / "http_cache.sqlite"), "cache", "clear")

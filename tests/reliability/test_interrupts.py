@@ -287,11 +287,11 @@ def test_two_quick_interrupts_stop_without_a_traceback(cli: Cli, sandbox: Sandbo
 INTERRUPTED_WHILE_IMPORTING = """
 import builtins, os, signal, sys
 import lotsdb_cli.cli as entry
-real_import, target = builtins.__import__, sys.argv[1]
+real_import, target, signum = builtins.__import__, sys.argv[1], getattr(signal, sys.argv[2])
 def importing(name, *args, **kwargs):
     if name == target:
         builtins.__import__ = real_import
-        os.kill(os.getpid(), signal.SIGINT)
+        os.kill(os.getpid(), signum)
     return real_import(name, *args, **kwargs)
 builtins.__import__ = importing
 sys.argv = ["lotsdb", "cache", "stats"]
@@ -300,18 +300,30 @@ entry.main()
 
 
 @pytest.mark.parametrize("module", ["typer", "lotsdb_cli.cli.console", "dataclasses", "lotsdb_cli.api"])
-def test_ctrl_c_while_the_tool_starts_is_one_line(cli: Cli, isolated_home: Path, module: str) -> None:
+@pytest.mark.parametrize(
+    ("signum", "code", "line"),
+    [
+        ("SIGINT", 130, "interrupted\n"),
+        ("SIGTERM", 143, "stopped by SIGTERM\n"),
+        ("SIGHUP", 129, "stopped by SIGHUP\n"),
+    ],
+)
+def test_a_stop_while_the_tool_starts_is_one_line(
+    cli: Cli, isolated_home: Path, module: str, signum: str, code: int, line: str
+) -> None:
+    """`systemctl stop` (SIGTERM) or Ctrl-C in the first tenth of a second: one line and the signal's code."""
     import os
     import sys
 
     done = subprocess.run(
-        [sys.executable, "-c", INTERRUPTED_WHILE_IMPORTING, module],
+        [sys.executable, "-c", INTERRUPTED_WHILE_IMPORTING, module, signum],
         env={**os.environ, **cli.env},
         capture_output=True,
         text=True,
         timeout=60,
+        preexec_fn=lambda: signal.signal(getattr(signal, signum), signal.SIG_DFL),  # as a terminal has it
     )
-    assert (done.returncode, done.stderr) == (130, "interrupted\n")
+    assert (done.returncode, done.stderr) == (code, line)
 
 
 def test_a_hangup_that_nohup_ignores_is_ignored(cli: Cli, sandbox: Sandbox, tmp_path: Path) -> None:

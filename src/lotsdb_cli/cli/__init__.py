@@ -14,6 +14,18 @@ def interrupted(exc: BaseException | None) -> bool:
     return False
 
 
+class _StoppedEarly(KeyboardInterrupt):
+    """SIGTERM or SIGHUP while the modules load (`systemctl stop` as the job starts)."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _stop_early(signum: int, frame: object) -> None:
+    raise _StoppedEarly(signum)
+
+
 def main() -> None:
     """The `lotsdb` console script."""
     if sys.argv[1:] == ["--version"]:  # answered before the command-line parser (and Typer) is loaded
@@ -21,12 +33,21 @@ def main() -> None:
 
         print(f"lotsdb {__version__}")
         return
+    import signal
+
+    for signum in (signal.SIGTERM, signal.SIGHUP):  # the command's own handler replaces this one
+        if signal.getsignal(signum) is not signal.SIG_IGN:  # (`nohup` asked for SIGHUP to be ignored)
+            signal.signal(signum, _stop_early)
     try:
         from lotsdb_cli.cli.app import main as run
-    except BaseException as exc:  # Ctrl-C while the modules load, before any handler is in place
+    except BaseException as exc:  # a stop while the modules load, before the command's handlers are in place
         if not interrupted(exc):
             raise
-        sys.stderr.write("interrupted\n")
+        cause: BaseException | None = exc
+        while cause is not None and not isinstance(cause, _StoppedEarly):
+            cause = cause.__cause__ or cause.__context__
+        name = signal.Signals(cause.signum).name if isinstance(cause, _StoppedEarly) else None
+        sys.stderr.write(f"stopped by {name}\n" if name else "interrupted\n")
         exec("None")  # see errors.forget_keyboard_interrupt (not importable here)
-        sys.exit(130)
+        sys.exit(128 + cause.signum if isinstance(cause, _StoppedEarly) else 130)
     run()
