@@ -189,6 +189,8 @@ def test_override_rejects_bad_fields_and_values(cli: Cli, sandbox: Sandbox) -> N
     assert bad_value.code == 2 and "integer" in bad_value.stderr
     twice = cli("lots", "override", "100000", "--set", "Qty=1", "--set", "qty=2")
     assert twice.code == 2 and "Qty twice" in twice.stderr
+    for loose in ("Qty=\u0663", "Qty=1_000", "L=1_0.5", "W=\uff11", "L=nan", "Qty=0x10"):  # what int()/float() take
+        assert cli("lots", "override", "100000", "--set", loose).code == 2, loose
     assert sandbox.stats()["requests"] == 0
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -167,6 +168,8 @@ def parse_assignment(assignment: str) -> tuple[str, Any]:
 
 _FIELDS_BY_LOWER_NAME = {name.lower(): name for name in LOT_DATA_FIELDS}
 INT32 = range(-(2**31), 2**31)
+_INTEGER = re.compile(r"[+-]?[0-9]+")
+_DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 
 
 def _convert(field_name: str, text: str) -> Any:
@@ -182,11 +185,15 @@ def _convert(field_name: str, text: str) -> Any:
                 return False
             raise ValueError(text)
         if kind is int:
+            if not _INTEGER.fullmatch(text.strip()):  # int() also takes `1_000` and non-ASCII digits
+                raise ValueError(text)
             whole = int(text.strip())
             if whole not in INT32:
                 raise ValueError(text)
             return whole
         if kind is float:
+            if not _DECIMAL.fullmatch(text.strip()):  # float() also takes `1_0.5`, `٣` and `nan`
+                raise ValueError(text)
             number = float(text.strip())
             if not math.isfinite(number):
                 raise ValueError(text)
