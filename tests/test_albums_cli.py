@@ -197,6 +197,9 @@ def test_quota_stop_keeps_what_was_stored_and_resumes(cli: Cli, sandbox: Sandbox
     assert 15 <= len(stored) < 40
     sandbox.clear_faults()
     sandbox.reset()
+    held = cli("albums", "refresh")  # before the hour is over: stopped at once, nothing asked
+    assert held.code == 75 and album_requests(sandbox) == 0
+    (Path(cli.env["LOTSDB_HOME"]) / "pauses.json").unlink()  # the hour has passed
     resumed = cli("albums", "refresh")
     assert resumed.code == 3  # the unknown album again
     assert album_requests(sandbox) == 41 - len(stored)

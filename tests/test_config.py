@@ -329,3 +329,28 @@ def test_loading_creates_nothing(tmp_path: Path) -> None:
     home = tmp_path / "home"
     load_settings({"LOTSDB_HOME": str(home)})
     assert not home.exists()
+
+
+@pytest.mark.parametrize("variable", ["LOTSDB_CA_BUNDLE", "REQUESTS_CA_BUNDLE", "SSL_CERT_FILE", "SSL_CERT_DIR"])
+def test_a_ca_setting_naming_a_fifo_is_refused_before_anything_reads_it(
+    isolated_home: Path, tmp_path: Path, variable: str
+) -> None:
+    """OpenSSL would block opening it, in C, beyond --timeout and signals: exit 4 at once, naming it."""
+    import os
+
+    fifo = tmp_path / "ca.fifo"
+    os.mkfifo(fifo)
+    others = {"LOTSDB_CA_BUNDLE": ""} if variable != "LOTSDB_CA_BUNDLE" else {}
+    code, _, stderr = run(isolated_home, "config", "show", **{variable: str(fifo)}, **others)
+    assert code == 4
+    assert one_error_line(stderr).startswith(f"error: {variable}: not a file or a directory: ")
+
+
+def test_ssl_cert_file_is_checked_even_when_another_ca_setting_wins(isolated_home: Path, tmp_path: Path) -> None:
+    import os
+
+    bundle, fifo = tmp_path / "ca.pem", tmp_path / "ca.fifo"
+    bundle.write_text(PEM)
+    os.mkfifo(fifo)
+    code, _, stderr = run(isolated_home, "config", "show", LOTSDB_CA_BUNDLE=str(bundle), SSL_CERT_FILE=str(fifo))
+    assert code == 4 and "SSL_CERT_FILE: not a file or a directory" in stderr

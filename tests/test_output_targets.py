@@ -306,6 +306,7 @@ def test_the_tools_own_files_and_their_companions_are_refused(tmp_path: Path, is
         "the configuration file",
         "the run log",
         "the run log's lock file",
+        "the record of servers' waits",
     ]
     for output in [
         settings.db_path,
@@ -341,6 +342,7 @@ def test_a_redis_cache_protects_no_file(isolated_home: Path) -> None:
         "the configuration file",
         "the run log",
         "the run log's lock file",
+        "the record of servers' waits",
     ]
 
 

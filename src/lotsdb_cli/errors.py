@@ -104,10 +104,13 @@ class Unreachable(TemporarilyUnavailable):
 class RateLimited(TemporarilyUnavailable):
     """The server asked us to wait longer than `--max-wait`."""
 
-    def __init__(self, message: str, *, retry_at: float, quota: bool = False, hint: str | None = None) -> None:
+    def __init__(
+        self, message: str, *, retry_at: float, quota: bool = False, hint: str | None = None, host: str = ""
+    ) -> None:
         super().__init__(message, hint=hint)
         self.retry_at = retry_at
         self.quota = quota
+        self.host = host  # `host:port` of the server that asked
 
 
 class RunStopping(TemporarilyUnavailable):

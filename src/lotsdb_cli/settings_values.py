@@ -253,6 +253,8 @@ def _ca_bundle(value: Any) -> str:
     path = _path_text(_text(value, accepted), "not a file path", accepted)
     if not os.path.exists(path):
         raise InvalidValue("no such file or directory", accepted)
+    if not (os.path.isfile(path) or os.path.isdir(path)):  # a FIFO or a device: reading it could block for ever
+        raise InvalidValue("not a file or a directory", accepted)
     if os.path.isfile(path):
         # Read whole (a system bundle is about 200 KB): `/etc/passwd` would otherwise pass until the
         # first https request. Loading the certificates themselves is left to that first request.

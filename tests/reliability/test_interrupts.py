@@ -390,6 +390,6 @@ def test_a_signal_once_the_export_is_complete_does_not_undo_it(
 
 def test_a_signal_while_the_process_exits_keeps_the_commands_status(cli: Cli, sandbox: Sandbox, tmp_path: Path) -> None:
     out = tmp_path / "lots.jsonl"
-    done = signalled_at(cli, "exit_quietly_on_stop", "SIGTERM", "lots", "dump", str(EVENT), "-o", str(out))
+    done = signalled_at(cli, "ended", "SIGTERM", "lots", "dump", str(EVENT), "-o", str(out))
     assert done.returncode == 0, done.stderr
     assert len(out.read_text().splitlines()) == LOTS

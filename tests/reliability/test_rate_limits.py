@@ -4,6 +4,8 @@ storm of 429s never turns into a tight retry loop."""
 from __future__ import annotations
 
 import email.utils
+import json
+import stat
 import time
 from pathlib import Path
 
@@ -28,6 +30,27 @@ def test_retry_after_an_hour_stops_within_max_wait_and_says_when(cli: Cli, sandb
     assert "asks to wait 1h" in result.stderr and "run again after" in result.stderr
     assert not out.exists() and leftovers(tmp_path, out.name) == []
     assert route_count(sandbox, LOT_ROUTE, "429") <= 32  # the first answers stop every worker
+
+
+def test_the_next_run_waits_as_the_server_asked_without_asking_again(
+    cli: Cli, sandbox: Sandbox, isolated_home: Path
+) -> None:
+    """A quota that asks for an hour, and a cron job every ten minutes: the runs before the time stop at
+    once (75) with nothing sent; another server, or the time passed, is asked as usual."""
+    sandbox.add_fault("/api/Lot/", "retry_after", value="3600")
+    assert cli.proc("lots", "dump", str(EVENT)).returncode == 75
+    sandbox.reset()  # (the server would answer now: the wait it asked for is what holds the next run)
+    again = cli.proc("lots", "dump", str(EVENT))
+    assert again.returncode == 75 and "it asks to wait" in again.stderr
+    assert "run again after" in again.stderr
+    assert route_count(sandbox, LOT_ROUTE) == 0
+    with Sandbox() as elsewhere:  # another host:port is not held
+        other = Cli({**elsewhere.env(), "LOTSDB_HOME": str(isolated_home)})
+        assert other.proc("lots", "show", "100001").returncode == 0
+    waits = json.loads((isolated_home / "pauses.json").read_text())
+    assert stat.S_IMODE((isolated_home / "pauses.json").stat().st_mode) == 0o600
+    (isolated_home / "pauses.json").write_text(json.dumps({host: when - 7200 for host, when in waits.items()}))
+    assert cli.proc("lots", "dump", str(EVENT)).returncode == 0  # the time has passed
 
 
 def middle_lots_pattern(sandbox: Sandbox, count: int) -> str:

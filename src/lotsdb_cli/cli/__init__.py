@@ -14,16 +14,10 @@ def interrupted(exc: BaseException | None) -> bool:
     return False
 
 
-class _StoppedEarly(KeyboardInterrupt):
-    """SIGTERM or SIGHUP while the modules load (`systemctl stop` as the job starts)."""
-
-    def __init__(self, signum: int) -> None:
-        super().__init__(signum)
-        self.signum = signum
-
-
 def _stop_early(signum: int, frame: object) -> None:
-    raise _StoppedEarly(signum)
+    from lotsdb_cli.errors import Stopped
+
+    raise Stopped(signum)
 
 
 def main() -> None:
@@ -43,11 +37,18 @@ def main() -> None:
     except BaseException as exc:  # a stop while the modules load, before the command's handlers are in place
         if not interrupted(exc):
             raise
-        cause: BaseException | None = exc
-        while cause is not None and not isinstance(cause, _StoppedEarly):
-            cause = cause.__cause__ or cause.__context__
-        name = signal.Signals(cause.signum).name if isinstance(cause, _StoppedEarly) else None
-        sys.stderr.write(f"stopped by {name}\n" if name else "interrupted\n")
+        stopped_by = _stopped_by(exc)
+        sys.stderr.write(f"stopped by {signal.Signals(stopped_by).name}\n" if stopped_by else "interrupted\n")
         exec("None")  # see errors.forget_keyboard_interrupt (not importable here)
-        sys.exit(128 + cause.signum if isinstance(cause, _StoppedEarly) else 130)
+        sys.exit(128 + stopped_by if stopped_by else 130)
     run()
+
+
+def _stopped_by(exc: BaseException | None) -> int | None:
+    """The signal a `Stopped` (itself, or what caused `exc`) was raised for; None for a Ctrl-C."""
+    while exc is not None:
+        signum = getattr(exc, "signum", None)
+        if isinstance(signum, int):
+            return signum
+        exc = exc.__cause__ or exc.__context__
+    return None

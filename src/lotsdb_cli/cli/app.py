@@ -25,7 +25,7 @@ from lotsdb_cli.cli.params import (
     exclusive,
     given_on_command_line,
 )
-from lotsdb_cli.cli.signals import exit_quietly_on_stop, stop_signals
+from lotsdb_cli.cli.signals import ended, reporting, stop_signals
 from lotsdb_cli.cli.state import AppState
 from lotsdb_cli.config import DEFAULT_MAX_WAIT, DEFAULT_RETRIES, DEFAULT_TIMEOUT, DEFAULT_TTL
 from lotsdb_cli.durations import format_duration
@@ -176,9 +176,15 @@ def _offer_global_options_everywhere(root: Any) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the app and turn every failure into a message and an exit code."""
-    status = run(argv)
-    exit_quietly_on_stop(status)
-    sys.exit(status)
+    status = run(argv, process=True)
+    ended(status)
+    # Everything is written and closed: leave now, with the command's status. The interpreter's own
+    # shutdown puts the default signal handlers back first, so a Ctrl-C or SIGTERM in its last
+    # moments would end the process by the signal, as if the command had been stopped.
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    os._exit(status)
 
 
 def _usage_error(message: str) -> int:
@@ -206,39 +212,51 @@ def _completion_for(args: list[str]) -> int | None:
     return 0
 
 
-def run(argv: Sequence[str] | None = None) -> int:
+def run(argv: Sequence[str] | None = None, *, process: bool = False) -> int:
+    """Run one command and return its exit status. `process`: this is the `lotsdb` process, which keeps
+    its stop-signal handler until it exits (see `signals.py`)."""
     args = list(sys.argv[1:] if argv is None else argv)
     _stand_in_for_closed_streams()
+    with stop_signals(restore=not process):
+        try:
+            return _run(args)
+        except BaseException as exc:
+            reporting()  # the command is over: a signal now must not interrupt the report
+            return _status_for(exc, args)
+
+
+def _run(args: list[str]) -> int:
+    command = typer.main.get_command(app)
+    if os.environ.get(COMPLETE_VARIABLE):  # the shell asks for completions (see --show-completion)
+        return _complete(command, args)
     try:
-        command = typer.main.get_command(app)  # a Ctrl-C this early is still "interrupted", 130
-        if os.environ.get(COMPLETE_VARIABLE):  # the shell asks for completions (see --show-completion)
-            return _complete(command, args)
-        with stop_signals():
-            try:
-                completion = _completion_for(args)
-                if completion is not None:
-                    return completion
-                try:
-                    args = hoist_global_options(command, args)
-                except MissingValue as exc:
-                    return _usage_error(str(exc))
-                with command.make_context("lotsdb", list(args)) as ctx:  # Click consumes the list it is given
-                    command.invoke(ctx)
-            finally:
-                _flush_stdout()
-    except typer.Exit as exc:
+        completion = _completion_for(args)
+        if completion is not None:
+            return completion
+        try:
+            args = hoist_global_options(command, args)
+        except MissingValue as exc:
+            return _usage_error(str(exc))
+        with command.make_context("lotsdb", list(args)) as ctx:  # Click consumes the list it is given
+            command.invoke(ctx)
+    finally:
+        _flush_stdout()
+    return 0
+
+
+def _status_for(exc: BaseException, args: list[str]) -> int:
+    """The exit status for how the command ended, reported on stderr."""
+    if isinstance(exc, typer.Exit):
         return int(exc.exit_code)
-    except typer.TyperException as exc:  # Click's usage errors (exit 2)
+    if isinstance(exc, typer.TyperException):  # Click's usage errors (exit 2)
         with stderr_may_fail():
             exc.show()  # type: ignore[attr-defined]
         return int(exc.exit_code)
-    except typer.Abort:
+    if isinstance(exc, typer.Abort):
         return exit_status_for(KeyboardInterrupt())
-    except SystemExit as exc:  # --show-completion and --install-completion end this way
+    if isinstance(exc, SystemExit):  # --show-completion and --install-completion end this way
         return exc.code if isinstance(exc.code, int) else 0
-    except BaseException as exc:
-        return exit_status_for(exc, verbosity=verbosity_of(args))
-    return 0
+    return exit_status_for(exc, verbosity=verbosity_of(args))
 
 
 class _ClosedStdout(io.TextIOBase):

@@ -35,6 +35,7 @@ from lotsdb_cli.errors import (
 )
 from lotsdb_cli.http.cache import HttpCache, entry_for, is_fresh, loop_scheduler, open_store
 from lotsdb_cli.http.gate import GateClosed, HostGate
+from lotsdb_cli.http.pauses import remember
 from lotsdb_cli.http.responses import (
     Validate,
     checked,
@@ -48,6 +49,7 @@ from lotsdb_cli.http.responses import (
 )
 from lotsdb_cli.http.retry import Retryable, RetryPolicy, check_status
 from lotsdb_cli.http.runlog import RunStats
+from lotsdb_cli.http.shared import new_gate
 from lotsdb_cli.http.store import CacheEntry, cache_key
 from lotsdb_cli.http.trace import Tracer
 from lotsdb_cli.http.transport import RawResponse, Transport
@@ -134,17 +136,9 @@ class HttpClient:
         return gate
 
     def _new_gate(self, host: str) -> HostGate:
-        """A local gate, or one sharing its pause and pace through Redis when the cache is there."""
-        if self.settings.no_cache or not is_redis_url(self.settings.cache_location) or self.cache.kind != "redis":
-            return HostGate(self.max_in_flight, clock=self.env.clock)
-        from lotsdb_cli.http.shared import SharedBudget, SharedHostGate
-
-        try:
-            budget = SharedBudget(self.settings.cache_location, host, warn=self._warn)
-        except Exception as exc:
-            self._warn(f"the shared rate budget in Redis is unavailable ({type(exc).__name__}); using local limits")
-            return HostGate(self.max_in_flight, clock=self.env.clock)
-        return SharedHostGate(self.max_in_flight, budget, clock=self.env.clock)
+        redis = not self.settings.no_cache and is_redis_url(self.settings.cache_location)
+        shared = redis and self.cache.kind == "redis"
+        return new_gate(host, self.settings, self.max_in_flight, self.env, shared=shared, warn=self._warn)
 
     def set_max_in_flight(self, workers: int) -> None:
         """At most `workers` requests in flight per host (gates adapt below that)."""
@@ -158,6 +152,8 @@ class HttpClient:
         repeats `reason` (a request answered from the cache may have swallowed the original)."""
         if reason is not None and self._stop_reason is None:
             self._stop_reason = reason
+            if isinstance(reason, RateLimited):  # the next run waits too, without asking
+                remember(self.settings.home, reason.host, reason.retry_at, self.env.wall_clock())
         for gate in list(self._gates.values()):
             gate.close()
 

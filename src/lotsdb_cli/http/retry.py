@@ -208,6 +208,7 @@ class RetryPolicy:
             retry_at=retry_at,
             quota=exc.quota,
             hint=f"everything fetched so far is kept; run again after {when}",
+            host=host,
         )
 
     def give_up(self, exc: Retryable, url: str, gate: HostGate | None = None) -> LotsdbError:

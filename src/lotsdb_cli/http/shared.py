@@ -20,9 +20,14 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lotsdb_cli.http.gate import HostGate
+from lotsdb_cli.http.pauses import paused_until
+
+if TYPE_CHECKING:
+    from lotsdb_cli.config import Settings
+    from lotsdb_cli.env import Environment
 
 PREFIX = "lotsdb:gate"
 STATE_TTL = 3600  # seconds a learned rate is kept without being renewed
@@ -265,3 +270,22 @@ class SharedHostGate(HostGate):
             self._report(self._clock())
         super().close()
         self.budget.close()
+
+
+def new_gate(
+    host: str, settings: Settings, max_in_flight: int, env: Environment, *, shared: bool, warn: Callable[..., None]
+) -> HostGate:
+    """The gate of `host`: one sharing its pause and pace through Redis when the cache is there (`shared`),
+    else a local one, paused still if an earlier run was told to wait past now (`pauses.py`)."""
+    if shared:
+        try:
+            budget = SharedBudget(settings.cache_location, host, warn=warn)
+            return SharedHostGate(max_in_flight, budget, clock=env.clock)
+        except Exception as exc:
+            warn(f"the shared rate budget in Redis is unavailable ({type(exc).__name__}); using local limits")
+    gate = HostGate(max_in_flight, clock=env.clock)
+    now = env.wall_clock()
+    until = paused_until(settings.home, host, now)
+    if until is not None:
+        gate.pause(until - now)
+    return gate

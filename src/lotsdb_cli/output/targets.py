@@ -81,6 +81,7 @@ class ProtectedFile(NamedTuple):
 
 
 RUN_LOG_NAME = "cache_runs.jsonl"  # http/runlog.py's file (not imported: the HTTP layer is not loaded for -o)
+PAUSES_NAME = "pauses.json"  # http/pauses.py's
 
 
 def own_files(settings: Settings) -> list[ProtectedFile]:
@@ -92,6 +93,7 @@ def own_files(settings: Settings) -> list[ProtectedFile]:
     files.append(ProtectedFile("the configuration file", settings.config_path))
     files.append(ProtectedFile("the run log", settings.home / RUN_LOG_NAME))
     files.append(ProtectedFile("the run log's lock file", settings.home / f".{RUN_LOG_NAME}.lock"))
+    files.append(ProtectedFile("the record of servers' waits", settings.home / PAUSES_NAME))
     return files
 
 
