@@ -103,6 +103,7 @@ def test_home_that_is_a_file(tmp_path: Path) -> None:
     [
         ("LOTSDB_TOKEN", "Bearer tok-3f9a8c7e1d"),  # the prefix is ours to add
         ("LOTSDB_TOKEN", "tok-3f9a8c7e1d\n"),
+        ("LOTSDB_TOKEN", "t\u00f6k\u20ac-3f9a8c7e1d"),  # no header can carry it as it is
     ],
 )
 def test_a_bad_secret_is_never_echoed(isolated_home: Path, variable: str, value: str) -> None:

@@ -99,12 +99,17 @@ def test_warm_upcoming_of_a_seller_that_does_not_exist(cli: Cli, sandbox: Sandbo
     alone = cli("cache", "warm", "--upcoming", "--seller", str(missing))
     assert alone.code == 3, alone.stderr
     assert f"warning: seller {missing}: not found" in alone.stderr and lot_requests(sandbox) == 0
-    assert f"error: no seller {missing}" in alone.stderr
+    assert f"error: seller {missing} could not be read" in alone.stderr
     assert "/api/Catalog" not in str(sandbox.stats())  # no listing of every seller's events instead
     seller = sandbox.data.sellers[0].id
     both = cli("cache", "warm", "--upcoming", "--seller", str(seller), "--seller", str(missing))
     assert both.code == 3 and lot_requests(sandbox) > 0  # the seller that exists is warmed
     assert f"warning: seller {missing}: not found" in both.stderr
+    sandbox.reset()
+    sandbox.add_fault(f"/api/Seller/{seller}$", "html")  # a lookup that fails: the same, not the end of the run
+    garbled = cli("--refresh", "--retries", "0", "cache", "warm", "1000", "--upcoming", "--seller", str(seller))
+    assert garbled.code == 3, garbled.stderr
+    assert f"warning: seller {seller}: " in garbled.stderr and lot_requests(sandbox) == 60  # event 1000 warmed
 
 
 def test_warm_ids_and_upcoming_together_once_each(cli: Cli, sandbox: Sandbox) -> None:

@@ -156,6 +156,13 @@ def test_a_plain_number_stays_a_number_and_a_formula_does_not_run(value: object,
     assert spreadsheet_safe(value) == cell
 
 
+def test_a_table_cell_cannot_reorder_the_terminal() -> None:
+    """A bidirectional override (U+202E) would show the rest of the line reversed: it becomes a space."""
+    from lotsdb_cli.output import terminal_safe
+
+    assert terminal_safe("Invoice \u202efdp.exe\u2066x\u2069") == "Invoice  fdp.exe x "
+
+
 def test_csv_columns_are_the_union_of_the_first_rows() -> None:
     stream = io.StringIO()
     write_records([{"id": 1}, {"id": 2, "name": "x"}], "csv", stream)

@@ -14,7 +14,12 @@ _FIELDS = (
     "password|passwd|client_secret|secret|refresh_token|access_token|id_token|token|api_key|apikey|api-key|key"
     "|sig|signature"
 )
-_IN_FORM = re.compile(rf"(?i)(?<![\w-])({_FIELDS})=[^&\s#'\"]+")
+# In a form or a query, any parameter whose name (percent-decoded, without `-` and `_`, in any case)
+# says it carries a credential: `token`, `X-Amz-Signature`, `private_token`, `accessToken`, `%74oken`,
+# `Key-Pair-Id`, `jwt` ... A name that merely contains one of these words is masked too: what is shown
+# loses a value, never a secret.
+_CREDENTIAL_NAME = re.compile(r"token|secret|passw|pwd|key|sig|credential|auth|session|jwt|bearer|policy")
+_PAIR = re.compile(r"(?<![\w%.-])([\w%.-]+)=([^&\s#'\"]+)")
 _IN_JSON = re.compile(rf'(?i)"({_FIELDS})"(\s*:\s*)"(?:[^"\\]|\\.)*"')
 
 
@@ -35,6 +40,14 @@ def redact(text: str) -> str:
         secrets = sorted(_known, key=len, reverse=True)
     for secret in secrets:
         text = text.replace(secret, "***")
-    text = _IN_FORM.sub(lambda match: f"{match.group(1)}=***", text)
+    if "=" in text:
+        text = _PAIR.sub(_masked_pair, text)
     text = _IN_JSON.sub(lambda match: f'"{match.group(1)}"{match.group(2)}"***"', text)
     return _BEARER.sub(lambda match: f"{match.group(1)} ***", text)
+
+
+def _masked_pair(match: re.Match[str]) -> str:
+    from urllib.parse import unquote
+
+    name = unquote(match.group(1)).lower().replace("-", "").replace("_", "")
+    return f"{match.group(1)}=***" if _CREDENTIAL_NAME.search(name) else match.group(0)

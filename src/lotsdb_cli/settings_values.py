@@ -272,10 +272,14 @@ def _plain_text(value: Any) -> str:
     return _text(value, "expected text")
 
 
+# RFC 6750's b64token, and the JWT and opaque tokens seen in practice: printable ASCII, no spaces.
+BEARER_TOKEN = re.compile(r"[!-~]+")
+
+
 def _bearer_token(value: Any) -> str:
-    accepted = "expected the token alone (no `Bearer ` prefix, no spaces or line breaks)"
+    accepted = "expected the token alone (printable ASCII: no `Bearer ` prefix, no spaces or line breaks)"
     token = _text(value, accepted)
-    if not token.isprintable() or " " in token:
+    if not BEARER_TOKEN.fullmatch(token):  # what an HTTP header can carry as it is
         raise InvalidValue("not a bearer token", accepted)
     return token
 

@@ -215,9 +215,9 @@ def test_quotes_in_a_filter_still_match(cli: Cli, tmp_path: Path) -> None:
 
 def test_a_servers_error_text_cannot_drive_the_terminal(cli: Cli, sandbox: Sandbox) -> None:
     """An escape sequence or a CR in a ProblemDetails `detail` is shown escaped, never sent to the terminal."""
-    problem = {"title": "Not Found", "status": 404, "detail": "\x1b[31mRED\x1b[0m\rgone\x07"}
+    problem = {"title": "Not Found", "status": 404, "detail": "\x1b[31mRED\x1b[0m \u202eevil\rgone\x07"}
     sandbox.add_fault("/api/Lot/100241$", "status", count=1, status=404, body=problem)
     result = cli.proc("lots", "show", "100241")
     assert result.returncode == 1
     assert "\x1b" not in result.stderr and "\r" not in result.stderr and "\x07" not in result.stderr
-    assert "(\\x1b[31mRED\\x1b[0m)" in result.stderr  # the first line of the detail, escaped
+    assert "(\\x1b[31mRED\\x1b[0m \\u202eevil)" in result.stderr  # the first line of the detail, escaped

@@ -73,7 +73,7 @@ def warm(
     if upcoming:
         unknown = _unknown_sellers(state, sellers or [])
         if unknown:
-            failures.append(f"no seller {', '.join(map(str, unknown))}")
+            failures.append(f"seller {', '.join(map(str, unknown))} could not be read")
         known = [seller for seller in sellers or [] if seller not in unknown]
         coming = state.db.upcoming_events(seller_ids=known, within=within) if known or not sellers else []
         chosen += [event["id"] for event in coming if event["id"] not in chosen]
@@ -109,15 +109,18 @@ def warm(
 def _unknown_sellers(state: AppState, sellers: list[int]) -> list[int]:
     """The sellers the API does not know, each in a warning: a typo in a crontab must not warm
     nothing for ever in silence (one cached request per seller)."""
-    from lotsdb_cli.errors import NotFound
+    from lotsdb_cli.errors import LotsdbError, NotFound, stops_the_run
 
     unknown = []
     for seller_id in dict.fromkeys(sellers):
         try:
             state.db.seller(seller_id)
-        except NotFound:
+        except LotsdbError as exc:  # like an event that cannot be read: the others are still warmed
+            if stops_the_run(exc):
+                raise
             unknown.append(seller_id)
-            state.console.warn(f"seller {seller_id}: not found; its events are not warmed")
+            problem = "not found" if isinstance(exc, NotFound) else exc.message
+            state.console.warn(f"seller {seller_id}: {problem}; its events are not warmed")
     return unknown
 
 

@@ -22,12 +22,12 @@ OUTPUT_ERRNOS = frozenset({errno.ENOSPC, errno.EFBIG, errno.EDQUOT, errno.EIO, e
 # Control characters in a message (a server's error text is quoted in it) must not reach a terminal
 # as such: an escape sequence could recolour or rewrite the screen, a CR overwrite the line. Line
 # breaks (hints, tracebacks) and tabs stay.
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 def printable(text: str) -> str:
-    """`text` with its control characters shown as `\\x1b`-style escapes."""
-    return _CONTROL.sub(lambda match: f"\\x{ord(match.group()):02x}", text)
+    """`text` with its control characters (bidirectional overrides included) shown as `\\x1b`-style escapes."""
+    return _CONTROL.sub(lambda match: ascii(match.group())[1:-1], text)
 
 
 def silence(stream: IO[str]) -> None:

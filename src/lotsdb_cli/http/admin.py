@@ -38,8 +38,13 @@ def _require_configured(cache: HttpCache, settings: Settings, doing: str) -> Non
 
         RedisStore(settings.cache_location)
     except Exception as exc:
+        from redis.exceptions import AuthenticationError
+        from redis.exceptions import ConnectionError as RedisConnectionError
+        from redis.exceptions import TimeoutError as RedisTimeoutError
+
         problem = redact_url(f"{type(exc).__name__}: {exc}".splitlines()[0])
-        if "auth" in type(exc).__name__.lower() or "password" in str(exc).lower():
+        down = isinstance(exc, RedisConnectionError | RedisTimeoutError | OSError)
+        if isinstance(exc, AuthenticationError) or not down:  # a password, a database number, not Redis at all
             raise ConfigError(f"cannot {doing} the Redis cache at {where}: {problem}") from None
         raise Unreachable(
             f"cannot {doing} the Redis cache at {where}: {problem}",

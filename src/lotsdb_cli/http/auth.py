@@ -14,7 +14,6 @@ import base64
 import contextlib
 import json
 import os
-import re
 import tempfile
 import threading
 import time
@@ -25,12 +24,11 @@ from typing import Any, Protocol
 from lotsdb_cli import secrets
 from lotsdb_cli.config import Settings, require_secure_credentials
 from lotsdb_cli.errors import ApiError, AuthError
+from lotsdb_cli.settings_values import BEARER_TOKEN
 
 RENEW_BEFORE = 120.0  # at most this many seconds before expiry a token is renewed...
 RENEW_FRACTION = 0.1  # ...or when this share of its lifetime is left, whichever comes later
 DEFAULT_LIFETIME = 3600.0  # for a stored token that does not say how long it lived
-# RFC 6750's b64token, and the JWT and opaque tokens seen in practice: printable ASCII, no spaces.
-_TOKEN_CHARACTERS = re.compile(r"[!-~]{1,8192}")
 
 CATALOG_HINT = (
     "set LOTSDB_USERNAME, LOTSDB_PASSWORD, LOTSDB_CLIENT_ID and LOTSDB_CLIENT_SECRET "
@@ -187,12 +185,12 @@ class BearerAuth:
             or not answer["access_token"]
         ):
             raise AuthError("the token endpoint answered without an access_token", hint=self.hint)
-        if not _TOKEN_CHARACTERS.fullmatch(answer["access_token"]):
+        if not BEARER_TOKEN.fullmatch(answer["access_token"]):
             # A header cannot carry it (a line break would also split the request): never sent.
             raise AuthError(
                 "the token endpoint answered an access_token that is not a bearer token"
                 " (spaces, line breaks or characters outside ASCII)",
-                hint=self.hint,
+                hint="the identity server's answer is at fault, not the credentials",
             )
         try:
             expires_in = float(answer.get("expires_in") or DEFAULT_LIFETIME)
