@@ -66,6 +66,8 @@ def shown(home: Path, *args: str, **env: str) -> dict[str, dict[str, object]]:
         ("REQUESTS_CA_BUNDLE", "/no/such/ca.pem", "no such file or directory"),
         ("CURL_CA_BUNDLE", "/no/such/ca.pem", "no such file or directory"),
         ("SSL_CERT_FILE", "/no/such/ca.pem", "no such file or directory"),
+        ("LOTSDB_CATALOG_URL", "http://127.0.0.1:8765?", "not an origin (it has a query or fragment"),
+        ("LOTSDB_SPOTIFY_API_URL", "http://127.0.0.1:8765#", "not an origin (it has a query or fragment"),
         ("LOTSDB_CA_BUNDLE", "/etc/passwd", "holds no PEM certificate: '/etc/passwd'; expected an existing"),
         ("LOTSDB_TIMEOUT", "nan", "out of range: 'nan'; expected a number of seconds from 0.1 to 86400"),
         ("LOTSDB_TIMEOUT", "soon", "not a number: 'soon'"),

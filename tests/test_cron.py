@@ -225,6 +225,21 @@ def test_changes_are_per_catalog(cli: Cli, sandbox: Sandbox, isolated_home: Path
     assert f"changes: 0 new, 0 changed, {LOTS} unchanged, 0 removed" in back.stderr
 
 
+@pytest.mark.parametrize(
+    ("one", "same"),
+    [
+        ("http://127.0.0.1:8765", "HTTP://127.0.0.1:08765/"),
+        ("https://api.example.com/catalog", "https://API.example.com.:443/catalog//"),
+        ("http://[::1]:8765", "http://[::1]:8765/."),
+    ],
+)
+def test_one_catalog_however_its_url_is_written_has_one_record(one: str, same: str) -> None:
+    from lotsdb_cli.export import catalog_key
+
+    assert catalog_key(one) == catalog_key(same)
+    assert catalog_key(one) != catalog_key(one.replace("8765", "8766").replace("/catalog", "/other"))
+
+
 def test_a_record_from_before_catalogs_were_told_apart_is_dropped(cli: Cli, isolated_home: Path) -> None:
     """A database whose `exports` table has no catalog column: migrated, and the event exported whole again."""
     assert cli("lots", "dump", str(EVENT), "--changes").code == 0

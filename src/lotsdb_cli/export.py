@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from lotsdb_cli.http.urls import strip_userinfo
 from lotsdb_cli.lots import LotResult, csv_row
@@ -80,8 +81,19 @@ class Changes:
 
 
 def catalog_key(catalog_url: str) -> str:
-    """The Catalog API a record belongs to: its base URL without userinfo, query or trailing slash."""
-    return strip_userinfo(catalog_url).split("?", 1)[0].split("#", 1)[0].rstrip("/")
+    """The Catalog API a record belongs to: its base URL as one server is named however it is written
+    (scheme and host in lower case, no default port, no userinfo, query, trailing dot or slash)."""
+    parts = urlsplit(strip_userinfo(catalog_url))
+    scheme, host = parts.scheme.lower(), (parts.hostname or "").rstrip(".")
+    try:
+        port = parts.port
+    except ValueError:  # (settings are checked at start; this is only for a caller of our own)
+        port = None
+    netloc = f"[{host}]" if ":" in host else host
+    if port is not None and port != {"http": 80, "https": 443}.get(scheme):
+        netloc += f":{port}"
+    path = "/".join(segment for segment in parts.path.split("/") if segment not in ("", "."))
+    return f"{scheme}://{netloc}" + (f"/{path}" if path else "")
 
 
 class ExportLog:

@@ -128,7 +128,7 @@ def _origin(default: str) -> Callable[[Any], str]:
     def parse(value: Any) -> str:
         url = _url(value, accepted)
         parts = urlsplit(url)
-        if parts.query or parts.fragment:
+        if parts.query or parts.fragment or "?" in url or "#" in url:  # (an empty `?` or `#` too)
             raise InvalidValue("not an origin (it has a query or fragment; paths are appended to it)", accepted)
         return url.rstrip("/")
 
