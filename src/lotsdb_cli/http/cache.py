@@ -68,7 +68,8 @@ def entry_for(
         return CacheEntry(key, revalidated.url, 200, kept, revalidated.body, now, expires)
     # The URL kept beside the entry (for `cache stats` and `--url-pattern`) shows no credential, in its
     # userinfo or its query (`?token=…`); the key is a digest of the URL as sent.
-    return CacheEntry(key, redact(strip_userinfo(url)), 200, headers, body, now, expires)
+    shown = strip_userinfo(url)
+    return CacheEntry(key, redact(shown) if "?" in shown else shown, 200, headers, body, now, expires)
 
 
 def redis_down_message(location: str, exc: BaseException) -> str:
