@@ -19,3 +19,13 @@ def test_the_readme_examples_match_a_real_run(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "match a real run" in done.stdout
+
+
+def test_every_module_reads_in_one_sitting() -> None:
+    """The layout the README describes: stages a newcomer can name, none over 400 lines."""
+    long = {
+        str(path.relative_to(ROOT)): lines
+        for path in sorted((ROOT / "src" / "lotsdb_cli").rglob("*.py"))
+        if (lines := len(path.read_text(encoding="utf-8").splitlines())) > 400
+    }
+    assert long == {}

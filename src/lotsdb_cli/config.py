@@ -37,6 +37,7 @@ from lotsdb_cli.settings_values import (  # noqa: F401 - the names other modules
     InvalidValue,
     _Field,
     _shown,
+    check_openssl_paths,
     is_redis_url,
     parse_value,
     redact_url,
@@ -181,31 +182,10 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         except InvalidValue as exc:
             raise ConfigError(exc.describe(source, _shown(spec, raw))) from None
         sources[spec.name] = source
-    _check_openssl_paths(environ)
+    check_openssl_paths(environ)
     settings = Settings(home=home, sources=sources, **values)
     _register_secrets(settings)
     return settings
-
-
-def _check_openssl_paths(environ: Mapping[str, str]) -> None:
-    """OpenSSL opens SSL_CERT_FILE (and the HTTP stack loads the default CAs as it starts) whatever
-    setting wins: a FIFO or a device there would block the process in C, beyond the reach of
-    --timeout and of signals. A missing file is OpenSSL's business (it is skipped)."""
-    import stat
-
-    for variable in ("SSL_CERT_FILE", "SSL_CERT_DIR"):
-        value = environ.get(variable)
-        if not value:
-            continue
-        try:
-            mode = os.stat(value).st_mode
-        except (OSError, ValueError):
-            continue
-        if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
-            raise ConfigError(
-                f"{variable}: not a file or a directory: {value!r} (reading it could block for ever); "
-                "expected a file of CA certificates (PEM) or a directory of them"
-            )
 
 
 def _home(environ: Mapping[str, str]) -> tuple[Path, Source]:

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import SplitResult, urlsplit
 
 from lotsdb_cli.durations import DURATION_FORMS, DurationError, parse_duration
+from lotsdb_cli.errors import ConfigError
 
 if TYPE_CHECKING:
     from lotsdb_cli.config import Source
@@ -346,3 +347,24 @@ def _shown(spec: _Field, value: Any) -> str:
         return "true" if value else "false"
     text = repr(redact_url(value)) if isinstance(value, str) else repr(value)  # a TOML number, array, table
     return text if len(text) <= 80 else text[:79] + "…"
+
+
+def check_openssl_paths(environ: Mapping[str, str]) -> None:
+    """OpenSSL opens SSL_CERT_FILE (and the HTTP stack loads the default CAs as it starts) whatever
+    setting wins: a FIFO or a device there would block the process in C, beyond the reach of
+    --timeout and of signals. A missing file is OpenSSL's business (it is skipped)."""
+    import stat
+
+    for variable in ("SSL_CERT_FILE", "SSL_CERT_DIR"):
+        value = environ.get(variable)
+        if not value:
+            continue
+        try:
+            mode = os.stat(value).st_mode
+        except (OSError, ValueError):
+            continue
+        if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+            raise ConfigError(
+                f"{variable}: not a file or a directory: {value!r} (reading it could block for ever); "
+                "expected a file of CA certificates (PEM) or a directory of them"
+            )
