@@ -107,8 +107,8 @@ def warm(
 
 
 def _unknown_sellers(state: AppState, sellers: list[int]) -> list[int]:
-    """The sellers the API does not know, each in a warning: a typo in a crontab must not warm
-    nothing for ever in silence (one cached request per seller)."""
+    """The sellers that cannot be read (unknown to the API, or their answer failed), each in a warning:
+    a typo in a crontab must not warm nothing for ever in silence (one cached request per seller)."""
     from lotsdb_cli.errors import LotsdbError, NotFound, stops_the_run
 
     unknown = []
