@@ -283,6 +283,22 @@ def test_a_stopped_import_keeps_and_reports_what_it_committed(
     assert list((tmp_path / "out").iterdir()) == []
 
 
+def test_a_slow_pipe_with_title_lines_above_the_header(cli: Cli, isolated_home: Path) -> None:
+    """The header search waits for its window when only a few title lines have arrived."""
+    import time
+
+    proc = cli.popen("albums", "import", "-", stdin=subprocess.PIPE)
+    assert proc.stdin is not None
+    proc.stdin.write("My albums, 2024\nExported by a script\n\n")
+    proc.stdin.flush()
+    time.sleep(0.3)  # (the producer takes its time; the outcome is the same if it does not)
+    proc.stdin.write("Artist,Album\n" + many_rows(30))
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 0, stderr
+    assert "30 inserted" in stderr and "line(s) above the header (line 4) were skipped" in stderr
+    assert album_count(isolated_home / "lotsdb.sqlite") == 30
+
+
 def test_an_import_killed_at_any_moment_reports_exactly_what_is_stored(
     cli: Cli, isolated_home: Path, tmp_path: Path
 ) -> None:

@@ -272,15 +272,15 @@ def _runs_to_end(record_text: list[str], cells: list[str], delimiter: str) -> bo
 
 
 def _read_head(lines: Iterator[Line], would_wait: Callable[[], bool]) -> list[Line]:
-    """The first lines, up to `HEADER_SEARCH_BYTES` (at least one whole line), or as many as have
-    arrived when a slow pipe makes the next one wait: rows already sent are imported (and committed)
-    while the producer takes its time."""
+    """The first lines, up to `HEADER_SEARCH_BYTES` (at least one whole line); from a slow pipe, as
+    many as have arrived once they fill the header search's window: rows already sent are imported
+    (and committed) while the producer takes its time, and a header below a few title lines is found."""
     head: list[Line] = []
     size = 0
     for line in lines:
         head.append(line)
         size += line.length
-        if size >= HEADER_SEARCH_BYTES or would_wait():
+        if size >= HEADER_SEARCH_BYTES or (len(head) > HEADER_SEARCH_RECORDS + 1 and would_wait()):
             break
     return head
 
