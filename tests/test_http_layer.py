@@ -167,10 +167,14 @@ def test_token_is_renewed_once_on_401(cli: Cli, sandbox: Sandbox) -> None:
     assert route_count(sandbox, "POST /connect/token") == 2  # the login, then one refresh
 
 
-def test_a_token_is_taken_when_the_request_leaves_not_before_it_waits(isolated_home: Path) -> None:
+@pytest.mark.parametrize("ttl", [3, 1])
+def test_a_token_is_taken_when_the_request_leaves_not_before_it_waits(isolated_home: Path, ttl: int) -> None:
     """Requests queue at a rate-limited host for seconds: the token a short-lived login gives is attached
-    once the gate lets a request go, so it does not expire in the queue (a 401 each, to a throttled server)."""
-    with Sandbox(sellers=1, events_per_seller=1, lots_per_event=90, rate_limit=15, token_ttl=3) as sandbox:
+    once the gate lets a request go, so it does not expire in the queue (a 401 each, to a throttled server);
+    its life is counted from when it was asked for (a slow token answer must not make it look younger)."""
+    with Sandbox(
+        sellers=1, events_per_seller=1, lots_per_event=90, rate_limit=15, token_ttl=ttl, latency_ms=50
+    ) as sandbox:
         result = Cli({**sandbox.env(), "LOTSDB_HOME": str(isolated_home)})("lots", "dump", "1000")
         assert result.code == 0, result.stderr
         assert len(result.stdout.splitlines()) == 90

@@ -83,6 +83,18 @@ def test_cache_admin_with_redis_unreachable_never_touches_the_local_fallback(
     assert lot_requests(sandbox) == 0  # the local cache is whole
 
 
+def test_a_wait_beyond_max_wait_holds_every_host_sharing_redis(tmp_path: Path, redis_url: str) -> None:
+    """One host is told to wait an hour: the others sharing the Redis stop at once too, nothing sent."""
+    redis.Redis.from_url(redis_url).flushdb()
+    with Sandbox(sellers=1, events_per_seller=1, lots_per_event=20) as sandbox:
+        sandbox.add_fault("/api/Lot/", "retry_after", value="3600")
+        assert host(sandbox, tmp_path / "host-a", redis_url)("lots", "dump", "1000").code == 75
+        sandbox.reset()
+        other = host(sandbox, tmp_path / "host-b", redis_url)("lots", "dump", "1000")
+        assert other.code == 75 and "run again after" in other.stderr
+        assert lot_requests(sandbox) == 0
+
+
 def test_three_hosts_share_one_rate_budget(tmp_path: Path, redis_url: str) -> None:
     """Three processes dumping different events against a 150 req/s server share one pace and lose nothing.
 

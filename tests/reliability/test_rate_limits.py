@@ -53,6 +53,25 @@ def test_the_next_run_waits_as_the_server_asked_without_asking_again(
     assert cli.proc("lots", "dump", str(EVENT)).returncode == 0  # the time has passed
 
 
+@pytest.mark.parametrize("content", ["9" * 400, "1e400", "1e18", "99999999999", '"soon"', "[1, 2]", "{"])
+def test_a_damaged_or_foreign_record_of_waits_is_ignored(
+    cli: Cli, sandbox: Sandbox, isolated_home: Path, content: str
+) -> None:
+    host = sandbox.url.split("://")[1]
+    isolated_home.mkdir(parents=True, exist_ok=True)
+    (isolated_home / "pauses.json").write_text(f'{{"{host}": {content}}}' if content[0] not in "[{" else content)
+    result = cli.proc("lots", "show", "100001")
+    assert result.returncode == 0, result.stderr
+
+
+def test_a_fifo_at_the_record_of_waits_does_not_block(cli: Cli, sandbox: Sandbox, isolated_home: Path) -> None:
+    import os
+
+    isolated_home.mkdir(parents=True, exist_ok=True)
+    os.mkfifo(isolated_home / "pauses.json")
+    assert cli.proc("lots", "show", "100001", timeout=60).returncode == 0
+
+
 def middle_lots_pattern(sandbox: Sandbox, count: int) -> str:
     """A path regex for `count` lots near the end of the event (after the gate has seen successes)."""
     catalog = sandbox.data.catalog(EVENT)

@@ -135,15 +135,6 @@ class BearerAuth:
                 self._remember(entry)
         return f"Bearer {entry['access_token']}"
 
-    def still_good(self, header: str) -> bool:
-        """True while `header` (from `header()`) may be sent: it is the current token, not due for renewal.
-        No network: a request that queued past it drops it and asks `header()` again."""
-        return (
-            self._entry is not None
-            and header == f"Bearer {self._entry['access_token']}"
-            and (self._clock() < self._renew_at)
-        )
-
     def _remember(self, entry: dict[str, Any]) -> None:
         self._entry = entry
         self._renew_at = self._renewal_time(entry)
@@ -173,7 +164,11 @@ class BearerAuth:
 
     async def _renew(self, previous: dict[str, Any] | None) -> dict[str, Any]:
         self.check_configured()
+        asked_at = self._clock()
         entry = await self._obtain(previous)
+        # Its lifetime runs from when the server issued it, some time after it was asked for: counted
+        # from the asking, never past its real end (a slow answer must not make it look younger).
+        entry["expires_at"] = min(float(entry["expires_at"]), asked_at + float(entry["lifetime"]))
         self.renewals += 1
         self._store.put(self.store_key, entry)
         return entry
@@ -260,9 +255,6 @@ class CatalogAuth(BearerAuth):
         if self.settings.token:
             return f"Bearer {self.settings.token}"
         return await super().header()
-
-    def still_good(self, header: str) -> bool:
-        return bool(self.settings.token) or super().still_good(header)
 
     async def renew(self, rejected_header: str) -> str:
         if self.settings.token:

@@ -128,8 +128,9 @@ class HttpClient:
             self._auth["spotify"] = SpotifyAuth(self.settings, TokenFile(self.settings.token_path), self.post_form)
         return self._auth["spotify"]  # type: ignore[return-value]
 
-    def gate(self, url: str) -> HostGate:
-        host = origin_of(url)
+    def gate(self, url: str, *, login: bool = False) -> HostGate:
+        """The host's gate; `login`: the one its token requests go through (never waiting on API slots)."""
+        host = origin_of(url) + (" login" if login else "")
         gate = self._gates.get(host)
         if gate is None:
             gate = self._gates[host] = self._new_gate(host)
@@ -152,8 +153,10 @@ class HttpClient:
         repeats `reason` (a request answered from the cache may have swallowed the original)."""
         if reason is not None and self._stop_reason is None:
             self._stop_reason = reason
-            if isinstance(reason, RateLimited):  # the next run waits too, without asking
-                remember(self.settings.home, reason.host, reason.retry_at, self.env.wall_clock())
+            if isinstance(reason, RateLimited):  # the next run waits too (every host sharing Redis), without asking
+                remember(self.settings.home, reason.host, reason.retry_at, wall := self.env.wall_clock())
+                if reason.host in self._gates:
+                    self._gates[reason.host].pause(max(0.0, reason.retry_at - wall))
         for gate in list(self._gates.values()):
             gate.close()
 
@@ -295,7 +298,7 @@ class HttpClient:
         """POST a form (token requests): never cached, retried like the rest."""
         payload = urlencode(form).encode()
         sent = {"Content-Type": "application/x-www-form-urlencoded", **(headers or {})}
-        _, data = await self._send("POST", url, None, headers=sent, body=payload, parse=json_body)
+        _, data = await self._send("POST", url, None, headers=sent, body=payload, parse=json_body, login=True)
         return data
 
     # -- the retry loop ------------------------------------------------------------------
@@ -308,12 +311,13 @@ class HttpClient:
         headers: Mapping[str, str],
         parse: Callable[[RawResponse], Any],
         body: bytes | None = None,
+        login: bool = False,
     ) -> tuple[RawResponse, Any]:
         if self.settings.offline:
             raise OfflineMiss(f"--offline: {method} {strip_userinfo(url)} not sent", hint="run without --offline")
         if auth is not None:
             auth.check_url(url)
-        gate = self.gate(url)
+        gate = self.gate(url, login=login)
 
         async def attempt() -> tuple[RawResponse, Any]:
             response = await self._attempt(method, url, auth, headers, body, gate)
@@ -340,7 +344,8 @@ class HttpClient:
     ) -> RawResponse:
         response, bearer = await self._transmit(method, url, headers, body, gate, auth)
         if response.status == 401 and auth is not None and bearer:
-            response, _ = await self._transmit(method, url, headers, body, gate, auth, await auth.renew(bearer))
+            await auth.renew(bearer)  # (the renewed token is taken once the request's turn comes, as any)
+            response, _ = await self._transmit(method, url, headers, body, gate, auth)
             if response.status == 401:
                 raise AuthError(
                     f"{strip_userinfo(url)}: {error_detail(response)} (401 after a token renewal)", hint=auth.hint
@@ -356,24 +361,17 @@ class HttpClient:
         body: bytes | None,
         gate: HostGate,
         auth: BearerAuth | None,
-        bearer: str | None = None,
     ) -> tuple[RawResponse, str | None]:
-        """Send once the gate admits the request; the response and the `Authorization` value sent. A token
-        that came due while the request queued (a pause or the pace can outlast a short-lived one) is
-        renewed first, outside the slot: the identity server may be behind the same gate."""
+        """Send once the gate admits the request; the response and the `Authorization` value sent. The
+        token is taken then (a pause or the pace can outlast a short-lived one), renewed first if it came
+        due meanwhile: token requests go through a gate of their own, so this waits on no API slot."""
         self.policy.refuse_long_pause(gate.paused_for(), url)
-        renewed = bearer is not None  # just renewed after a 401: sent as it is
         try:
-            while True:
-                bearer = bearer or (await auth.header() if auth is not None else None)
-                async with gate.slot() as sent_at:
-                    if auth is not None and bearer and not renewed and not auth.still_good(bearer):
-                        bearer = None
-                        continue
-                    sent = {**headers, "Authorization": bearer} if bearer else headers
-                    self.stats.sent += 1
-                    response = await self.transport.send(method, url, headers=sent, body=body)
-                    break
+            async with gate.slot() as sent_at:
+                bearer = await auth.header() if auth is not None else None
+                sent = {**headers, "Authorization": bearer} if bearer else headers
+                self.stats.sent += 1
+                response = await self.transport.send(method, url, headers=sent, body=body)
         except GateClosed:
             reason = self._stop_reason
             if reason is None:

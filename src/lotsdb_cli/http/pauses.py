@@ -7,17 +7,23 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
+import stat
 from pathlib import Path
 
 FILE_NAME = "pauses.json"  # also named in output/targets.py, which refuses it as -o
 MAX_BYTES = 64 * 1024
 
 
+MAX_WAIT = 366 * 86400  # what a server may ask for at most (retry.py caps Retry-After the same)
+
+
 def paused_until(home: Path, host: str, now: float) -> float | None:
-    """When `host` may be asked again (wall-clock seconds), if a run was told to wait until later than `now`."""
+    """When `host` may be asked again (wall-clock seconds), if a run was told to wait until later than `now`
+    (an entry further away than any server may ask for is not ours: ignored)."""
     until = _read(home).get(host)
-    return until if until is not None and until > now else None
+    return until if until is not None and now < until <= now + MAX_WAIT else None
 
 
 def remember(home: Path, host: str, until: float, now: float) -> None:
@@ -39,12 +45,25 @@ def remember(home: Path, host: str, until: float, now: float) -> None:
 
 
 def _read(home: Path) -> dict[str, float]:
-    with contextlib.suppress(OSError, ValueError, RecursionError), (home / FILE_NAME).open("rb") as file:
+    """The waits kept; anything else at the path (a FIFO, a device, a foreign or damaged file) reads as none."""
+    try:
+        descriptor = os.open(home / FILE_NAME, os.O_RDONLY | os.O_NONBLOCK)  # a FIFO must not block us
+    except OSError:
+        return {}
+    with contextlib.suppress(OSError, ValueError, RecursionError), os.fdopen(descriptor, "rb") as file:
+        if not stat.S_ISREG(os.fstat(file.fileno()).st_mode):
+            return {}
         data = json.loads(file.read(MAX_BYTES))
         if isinstance(data, dict):
-            return {
-                str(host): float(when)
-                for host, when in data.items()
-                if isinstance(when, int | float) and not isinstance(when, bool) and when == when
-            }
+            return {str(host): when for host, raw in data.items() if (when := _seconds(raw)) is not None}
     return {}
+
+
+def _seconds(value: object) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    try:
+        seconds = float(value)
+    except OverflowError:  # a 400-digit integer
+        return None
+    return seconds if math.isfinite(seconds) else None

@@ -276,14 +276,16 @@ def new_gate(
     host: str, settings: Settings, max_in_flight: int, env: Environment, *, shared: bool, warn: Callable[..., None]
 ) -> HostGate:
     """The gate of `host`: one sharing its pause and pace through Redis when the cache is there (`shared`),
-    else a local one, paused still if an earlier run was told to wait past now (`pauses.py`)."""
+    else a local one; paused still if an earlier run on this machine was told to wait past now (`pauses.py`),
+    which a shared gate passes on to every host sharing the Redis."""
+    gate: HostGate | None = None
     if shared:
         try:
             budget = SharedBudget(settings.cache_location, host, warn=warn)
-            return SharedHostGate(max_in_flight, budget, clock=env.clock)
+            gate = SharedHostGate(max_in_flight, budget, clock=env.clock)
         except Exception as exc:
             warn(f"the shared rate budget in Redis is unavailable ({type(exc).__name__}); using local limits")
-    gate = HostGate(max_in_flight, clock=env.clock)
+    gate = gate or HostGate(max_in_flight, clock=env.clock)
     now = env.wall_clock()
     until = paused_until(settings.home, host, now)
     if until is not None:
