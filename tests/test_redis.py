@@ -169,7 +169,7 @@ def test_a_shared_pause_longer_than_max_wait_stops_the_run(sandbox: Sandbox, tmp
     client.set(host_key + ":pause", repr(time.time() + 300), ex=300)
     result = cli("--max-wait", "5", "lots", "dump", "1000")
     assert result.code == 75, result.stderr
-    assert "asks to wait 5m" in result.stderr and "run again after" in result.stderr
+    assert "asked to be left alone for 5m more" in result.stderr and "run again after" in result.stderr
     assert lot_requests(sandbox) == 0
 
 

@@ -41,7 +41,8 @@ def test_the_next_run_waits_as_the_server_asked_without_asking_again(
     assert cli.proc("lots", "dump", str(EVENT)).returncode == 75
     sandbox.reset()  # (the server would answer now: the wait it asked for is what holds the next run)
     again = cli.proc("lots", "dump", str(EVENT))
-    assert again.returncode == 75 and "it asks to wait" in again.stderr
+    assert again.returncode == 75 and "asked to be left alone for" in again.stderr
+    assert "told an earlier run" in again.stderr
     assert "run again after" in again.stderr
     assert route_count(sandbox, LOT_ROUTE) == 0
     with Sandbox() as elsewhere:  # another host:port is not held

@@ -197,6 +197,11 @@ class RetryPolicy:
                 f"{host} says the app's request quota is used up (QUOTA_EXCEEDED); "
                 f"it asks to wait {format_duration(wait)}"
             )
+        elif exc.reason == "paused":  # nothing was asked in this run: an earlier one, or another host, was told
+            message = (
+                f"{host} asked to be left alone for {format_duration(wait)} more (told an earlier run or another "
+                f"host sharing the cache), longer than --max-wait {format_duration(self.max_wait)}"
+            )
         else:
             asked = "is rate-limiting" if exc.status == 429 else f"is unavailable ({exc.status})"
             message = (
