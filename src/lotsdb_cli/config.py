@@ -18,6 +18,7 @@ from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 from lotsdb_cli.errors import ConfigError, UsageError
+from lotsdb_cli.own_files import read_regular
 from lotsdb_cli.settings_values import (  # noqa: F401 - the names other modules import from here
     _FIELDS,
     _FIELDS_BY_NAME,
@@ -217,10 +218,13 @@ def _lookup(spec: _Field, environ: Mapping[str, str], file_values: Mapping[str, 
     return None
 
 
+MAX_CONFIG_BYTES = 16 * 1024 * 1024  # far more than any settings file needs
+
+
 def _read_config_file(path: Path) -> dict[str, tuple[Any, Source]]:
     """Field name -> (value, source) of each key set (to a non-empty value) in the config file."""
     try:
-        data = path.read_bytes()
+        data = read_regular(path, MAX_CONFIG_BYTES)
     except (FileNotFoundError, NotADirectoryError):  # no config file (or no home directory at all)
         return {}
     except OSError as exc:

@@ -170,12 +170,7 @@ def page(what: str) -> Check:
         if not isinstance(data, dict):
             return f"expected a page of {what} (a JSON object), got {_kind(data)}"
         items = data.get("items")
-        if items is not None and not isinstance(items, list):
-            return f"`items` should be a list, got {_kind(items)}"
-        for index, item in enumerate(items or []):
-            if not isinstance(item, dict):
-                return f"`items[{index}]` should be an object, got {_kind(item)}"
-        return None
+        return None if items is None else objects(items, lambda item, where: None, "items")
 
     return check
 

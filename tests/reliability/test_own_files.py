@@ -139,3 +139,26 @@ def test_the_data_directory_is_private_whatever_the_umask(cli: Cli, sandbox: San
     assert stat.S_IMODE(isolated_home.stat().st_mode) == 0o700
     for name in ("cache_runs.jsonl", ".cache_runs.jsonl.lock", "tokens.json"):
         assert stat.S_IMODE((isolated_home / name).stat().st_mode) == 0o600, name
+
+
+@pytest.mark.parametrize("name", ["tokens.json", "cache_runs.jsonl", "pauses.json"])
+def test_a_fifo_among_the_tools_own_files_blocks_nothing(
+    cli: Cli, sandbox: Sandbox, isolated_home: Path, name: str
+) -> None:
+    """Opening a FIFO waits for a writer for ever: each of the tool's own files is read without blocking."""
+    import os
+
+    isolated_home.mkdir(parents=True, exist_ok=True)
+    os.mkfifo(isolated_home / name)
+    done = cli.proc("lots", "show", "100001", timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert cli.proc("cache", "stats", timeout=60).returncode == 0
+
+
+def test_a_fifo_as_the_config_file_is_a_configuration_error(cli: Cli, isolated_home: Path) -> None:
+    import os
+
+    isolated_home.mkdir(parents=True, exist_ok=True)
+    os.mkfifo(isolated_home / "config.toml")
+    done = cli.proc("config", "show", timeout=60)
+    assert done.returncode == 4 and "config.toml: cannot read the config file: not a regular file" in done.stderr

@@ -65,14 +65,6 @@ def test_a_damaged_or_foreign_record_of_waits_is_ignored(
     assert result.returncode == 0, result.stderr
 
 
-def test_a_fifo_at_the_record_of_waits_does_not_block(cli: Cli, sandbox: Sandbox, isolated_home: Path) -> None:
-    import os
-
-    isolated_home.mkdir(parents=True, exist_ok=True)
-    os.mkfifo(isolated_home / "pauses.json")
-    assert cli.proc("lots", "show", "100001", timeout=60).returncode == 0
-
-
 def middle_lots_pattern(sandbox: Sandbox, count: int) -> str:
     """A path regex for `count` lots near the end of the event (after the gate has seen successes)."""
     catalog = sandbox.data.catalog(EVENT)

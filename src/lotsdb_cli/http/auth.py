@@ -24,6 +24,7 @@ from typing import Any, Protocol
 from lotsdb_cli import secrets
 from lotsdb_cli.config import Settings, require_secure_credentials
 from lotsdb_cli.errors import ApiError, AuthError
+from lotsdb_cli.own_files import read_regular
 from lotsdb_cli.settings_values import BEARER_TOKEN
 
 RENEW_BEFORE = 120.0  # at most this many seconds before expiry a token is renewed...
@@ -50,8 +51,8 @@ class TokenFile:
 
     def read(self) -> dict[str, Any]:
         try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+            data = json.loads(read_regular(self.path, 16 * 1024 * 1024).decode("utf-8"))
+        except (OSError, ValueError, RecursionError):
             return {}
         return data if isinstance(data, dict) else {}
 

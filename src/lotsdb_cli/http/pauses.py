@@ -9,8 +9,9 @@ import contextlib
 import json
 import math
 import os
-import stat
 from pathlib import Path
+
+from lotsdb_cli.own_files import read_regular
 
 FILE_NAME = "pauses.json"  # also named in output/targets.py, which refuses it as -o
 MAX_BYTES = 64 * 1024
@@ -46,14 +47,8 @@ def remember(home: Path, host: str, until: float, now: float) -> None:
 
 def _read(home: Path) -> dict[str, float]:
     """The waits kept; anything else at the path (a FIFO, a device, a foreign or damaged file) reads as none."""
-    try:
-        descriptor = os.open(home / FILE_NAME, os.O_RDONLY | os.O_NONBLOCK)  # a FIFO must not block us
-    except OSError:
-        return {}
-    with contextlib.suppress(OSError, ValueError, RecursionError), os.fdopen(descriptor, "rb") as file:
-        if not stat.S_ISREG(os.fstat(file.fileno()).st_mode):
-            return {}
-        data = json.loads(file.read(MAX_BYTES))
+    with contextlib.suppress(OSError, ValueError, RecursionError):
+        data = json.loads(read_regular(home / FILE_NAME, MAX_BYTES))
         if isinstance(data, dict):
             return {str(host): when for host, raw in data.items() if (when := _seconds(raw)) is not None}
     return {}

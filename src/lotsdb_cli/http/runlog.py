@@ -11,6 +11,8 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from lotsdb_cli.own_files import read_regular
+
 KEEP_RUNS = 20
 FILE_NAME = "cache_runs.jsonl"  # also named in output/targets.py, which refuses it as -o
 MAX_BYTES = 1 << 20  # the file holds 20 short lines; more is not ours to read
@@ -95,8 +97,8 @@ def recent_runs(home: Path) -> list[dict[str, Any]]:
     """The runs recorded, oldest first; a damaged or foreign file reads as the runs it still holds."""
     path = home / FILE_NAME
     runs = []
-    with contextlib.suppress(OSError), path.open("rb") as file:
-        text = file.read(MAX_BYTES).decode("utf-8", errors="replace")
+    with contextlib.suppress(OSError):
+        text = read_regular(path, MAX_BYTES).decode("utf-8", errors="replace")
         for line in text.splitlines():
             with contextlib.suppress(ValueError, RecursionError):
                 run = json.loads(line)
