@@ -165,16 +165,8 @@ def test_sigterm_and_sighup_stop_like_ctrl_c(
     out = tmp_path / "lots.jsonl"
     sandbox.set(latency_ms=SLOW_MS)
     # The signal as a terminal would deliver it, whatever the test runner inherited (`nohup` ignores SIGHUP).
-    proc = cli.popen(
-        "lots",
-        "dump",
-        str(EVENT),
-        "--workers",
-        "4",
-        "-o",
-        str(out),
-        preexec_fn=lambda: signal.signal(signum, signal.SIG_DFL),
-    )
+    as_a_terminal = lambda: signal.signal(signum, signal.SIG_DFL)  # noqa: E731
+    proc = cli.popen("lots", "dump", str(EVENT), "--workers", "4", "-o", str(out), preexec_fn=as_a_terminal)
     wait_for_answers(sandbox, LOT_ROUTE, 10, proc)
     proc.send_signal(signum)
     stdout, stderr = finish(proc)
@@ -329,16 +321,8 @@ def test_a_stop_while_the_tool_starts_is_one_line(
 def test_a_hangup_that_nohup_ignores_is_ignored(cli: Cli, sandbox: Sandbox, tmp_path: Path) -> None:
     out = tmp_path / "lots.jsonl"
     sandbox.set(latency_ms=SLOW_MS)
-    proc = cli.popen(
-        "lots",
-        "dump",
-        str(EVENT),
-        "--workers",
-        "4",
-        "-o",
-        str(out),
-        preexec_fn=lambda: signal.signal(signal.SIGHUP, signal.SIG_IGN),  # what `nohup` does
-    )
+    as_nohup = lambda: signal.signal(signal.SIGHUP, signal.SIG_IGN)  # noqa: E731 - what `nohup` does
+    proc = cli.popen("lots", "dump", str(EVENT), "--workers", "4", "-o", str(out), preexec_fn=as_nohup)
     wait_for_answers(sandbox, LOT_ROUTE, 10, proc)
     proc.send_signal(signal.SIGHUP)
     _, stderr = finish(proc)
