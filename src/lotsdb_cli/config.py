@@ -224,7 +224,9 @@ MAX_CONFIG_BYTES = 16 * 1024 * 1024  # far more than any settings file needs
 def _read_config_file(path: Path) -> dict[str, tuple[Any, Source]]:
     """Field name -> (value, source) of each key set (to a non-empty value) in the config file."""
     try:
-        data = read_regular(path, MAX_CONFIG_BYTES)
+        data = read_regular(path, MAX_CONFIG_BYTES + 1)
+        if len(data) > MAX_CONFIG_BYTES:  # never read in part: what is past the cut would go unseen
+            raise ConfigError(f"{path}: the config file is too large (over {MAX_CONFIG_BYTES} bytes)")
     except (FileNotFoundError, NotADirectoryError):  # no config file (or no home directory at all)
         return {}
     except OSError as exc:

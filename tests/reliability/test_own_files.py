@@ -162,3 +162,15 @@ def test_a_fifo_as_the_config_file_is_a_configuration_error(cli: Cli, isolated_h
     os.mkfifo(isolated_home / "config.toml")
     done = cli.proc("config", "show", timeout=60)
     assert done.returncode == 4 and "config.toml: cannot read the config file: not a regular file" in done.stderr
+
+
+def test_a_config_file_too_large_to_read_whole_is_refused(cli: Cli, isolated_home: Path) -> None:
+    """Never read in part: a setting past the cut would be ignored without a word."""
+    from lotsdb_cli.config import MAX_CONFIG_BYTES
+
+    isolated_home.mkdir(parents=True, exist_ok=True)
+    with (isolated_home / "config.toml").open("w") as file:
+        file.write(("# " + "x" * 98 + "\n") * (MAX_CONFIG_BYTES // 100 + 1))
+        file.write('ttl = "bogus"\n')
+    done = cli.proc("config", "show", timeout=60)
+    assert done.returncode == 4 and "the config file is too large" in done.stderr
